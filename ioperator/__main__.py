@@ -1,0 +1,5 @@
+import sys
+
+from ioperator.cli import main
+
+sys.exit(main())

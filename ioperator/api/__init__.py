@@ -1,0 +1,24 @@
+"""The REST side of the app: one FastAPI app that Reflex mounts its own routes inside."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ioperator.api import auth, ops
+from ioperator.api.errors import install_error_handlers
+from ioperator.api.v1 import account, business, team
+from ioperator.core.config import VERSION
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(
+        title="iOperator API",
+        version=VERSION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    install_error_handlers(api)
+    for router in (ops.router, auth.router, account.router, business.router, team.router):
+        api.include_router(router)
+    return api

@@ -1,0 +1,54 @@
+"""FastAPI dependencies: a database session per request and the signed-in dashboard user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from ioperator.core.auth import TenantContext
+from ioperator.core.db import get_engine
+from ioperator.core.errors import NotAuthenticated, ValidationFailed
+from ioperator.services import auth_sessions
+
+
+def db_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def signed_in(request: Request, session: DbSession) -> auth_sessions.SignedIn:
+    """The dashboard user from the HttpOnly session cookie, or 401."""
+    current = auth_sessions.resolve(session=session, token=request.cookies.get(auth_sessions.COOKIE_NAME))
+    if current is None:
+        raise NotAuthenticated()
+    request.state.language = current.user.language
+    return current
+
+
+def require_json(request: Request) -> None:
+    """Cookie-authenticated writes must be JSON: a cross-site form cannot send it without CORS."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        content_type = request.headers.get("content-type", "")
+        if request.method != "DELETE" and not content_type.startswith("application/json"):
+            raise ValidationFailed("error.json_required")
+
+
+SignedIn = Annotated[auth_sessions.SignedIn, Depends(signed_in)]
+
+
+def tenant_of(current: SignedIn) -> TenantContext:
+    return current.tenant
+
+
+Tenant = Annotated[TenantContext, Depends(tenant_of)]

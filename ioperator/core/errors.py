@@ -1,0 +1,71 @@
+"""Service errors. Each has a stable code, an HTTP status and a translated message.
+
+Errors flow one way: adapter error -> service error -> one API exception handler (JSON
+`{"error": {"code", "message", "field"}}`) or a message in the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ioperator.core.i18n import translate
+
+
+class ServiceError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+
+    def __init__(self, key: str | None = None, *, field: str | None = None, **params: Any) -> None:
+        self.key = key or f"error.{self.code}"
+        self.field = field
+        self.params = params
+        super().__init__(translate(self.key, "en", **params))
+
+    def message(self, lang: str = "en") -> str:
+        return translate(self.key, lang, **self.params)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+    status = 404
+
+
+class NotAuthenticated(ServiceError):
+    code = "not_authenticated"
+    status = 401
+
+
+class PermissionDenied(ServiceError):
+    code = "permission_denied"
+    status = 403
+
+
+class ValidationFailed(ServiceError):
+    code = "validation_failed"
+    status = 422
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+    status = 409
+
+
+class TooManyAttempts(ServiceError):
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, key: str | None = None, *, retry_after: int, **params: Any) -> None:
+        self.retry_after = retry_after
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(key, minutes=minutes, **params)
+
+
+class InvalidCredentials(ServiceError):
+    code = "invalid_credentials"
+    status = 401

@@ -1,0 +1,48 @@
+"""App assembly: REST API, observability middleware, theme and pages."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ioperator import routes
+from ioperator.api import build_api
+from ioperator.components.layout import loading
+from ioperator.core.config import get_settings
+from ioperator.core.logging import configure_logging
+from ioperator.core.observability import ObservabilityMiddleware
+from ioperator.pages.login import login_page
+from ioperator.pages.overview import OverviewState, overview_page
+from ioperator.pages.profile import ProfileState, profile_page
+from ioperator.pages.settings import SettingsState, settings_page
+from ioperator.pages.signup import signup_page
+from ioperator.pages.team import TeamState, team_page
+from ioperator.state.base import SessionState
+
+settings = get_settings()
+settings.check_production_ready()  # refuses to start in production without encryption keys
+settings.encryption_keys()  # in development: generates data/secret.key once
+configure_logging()
+
+app = rx.App(
+    api_transformer=[build_api(), ObservabilityMiddleware],
+    head_components=[
+        rx.el.meta(name="robots", content="noindex"),
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+    ],
+)
+
+
+def index() -> rx.Component:
+    return loading()
+
+
+app.add_page(index, route="/", title="iOperator", on_load=SessionState.go_home)
+app.add_page(login_page, route=routes.LOGIN, title="Sign in · iOperator", on_load=SessionState.load_public)
+app.add_page(signup_page, route=routes.SIGNUP, title="Sign up · iOperator", on_load=SessionState.load_public)
+for page, route, title, state in (
+    (overview_page, routes.OVERVIEW, "Overview", OverviewState),
+    (team_page, routes.TEAM, "Team", TeamState),
+    (settings_page, routes.SETTINGS, "Business settings", SettingsState),
+    (profile_page, routes.PROFILE, "Profile", ProfileState),
+):
+    app.add_page(page, route=route, title=f"{title} · iOperator", on_load=[SessionState.require_login, state.load])

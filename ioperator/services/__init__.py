@@ -1,0 +1,1 @@
+"""Business logic, one module per domain. Pages and API routes both call these functions."""

@@ -1,0 +1,23 @@
+"""Reflex configuration, derived from iOperator's one Settings object."""
+
+import reflex as rx
+from reflex_base.plugins.sitemap import SitemapPlugin
+
+from ioperator.core.config import get_settings
+
+settings = get_settings()
+
+config = rx.Config(
+    app_name="ioperator",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    db_url=settings.effective_database_url,
+    redis_url=settings.redis_url or None,
+    cors_allowed_origins=settings.effective_cors_origins,
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="inherit", accent_color="indigo", gray_color="slate", radius="medium")
+        )
+    ],
+    disable_plugins=[SitemapPlugin],
+)
