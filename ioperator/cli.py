@@ -104,8 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ioperator.core.crypto import DecryptionError
     from ioperator.core.errors import ServiceError
 
+    from ioperator.core.config import get_settings
+
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "generate-key":
+            get_settings().check_production_ready()
         return int(args.run(args))
     except ServiceError as exc:
         where = f" ({exc.field})" if exc.field else ""

@@ -29,6 +29,7 @@ TICKET_TTL = timedelta(seconds=60)
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
 
 Sleeper = Callable[[float], Awaitable[None]]
+_default_sleep: Sleeper = asyncio.sleep
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class SignedIn:
 
 
 async def authenticate(
-    *, session: Session, email: str, password: str, address: str, sleep: Sleeper = asyncio.sleep
+    *, session: Session, email: str, password: str, address: str, sleep: Sleeper | None = None
 ) -> User:
     """The user for these credentials, or one message that does not say whether the email exists."""
     email_key = (email or "").strip().lower()
@@ -54,7 +55,7 @@ async def authenticate(
         raise ValidationFailed("error.login_fields_required")
     throttle = login_throttle.check(email_key, address)
     if throttle.delay_seconds:
-        await sleep(throttle.delay_seconds)
+        await (sleep or _default_sleep)(throttle.delay_seconds)
     user = session.exec(select(User).where(User.email == email_key)).first()
     hashed = user.password_hash if user else dummy_hash()
     valid = verify_password(hashed, password)

@@ -115,6 +115,7 @@ def running_app(
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:

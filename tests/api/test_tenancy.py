@@ -1,0 +1,136 @@
+"""Tenancy: for every service function and API route that takes an id, business B cannot read or
+change business A's rows; every attempt fails as "not found" (and changes nothing).
+
+When a new service function or route takes an id, add it to the tables below: the completeness
+tests fail until it is covered.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+import ioperator.services
+from ioperator.api import build_api
+from ioperator.core.errors import NotFound
+from ioperator.models.user import MemberUpdate, Role, User
+from ioperator.services import accounts, auth_sessions, team
+from tests.api.conftest import sign_in
+from tests.factories import Tenant, make_business, make_member
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    a_member: User
+
+
+@pytest.fixture
+def world(db: Session) -> World:
+    a, b = make_business(db, "Alpha"), make_business(db, "Bravo")
+    return World(a=a, b=b, a_member=make_member(db, a, Role.OPERATOR, name="Alpha Operator"))
+
+
+# --- services -------------------------------------------------------------------------------
+# name -> call made by business B's owner with the id of a row of business A
+SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
+    "accounts.get_user_or_raise": lambda db, w: accounts.get_user_or_raise(
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+    "team.get_member_or_raise": lambda db, w: team.get_member_or_raise(
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+    "team.update_member": lambda db, w: team.update_member(
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id, member_in=MemberUpdate(role=Role.OWNER, name="Pwned")),
+    "team.remove_member": lambda db, w: team.remove_member(session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+}
+# Functions that take an id but answer None / do nothing instead of raising.
+SERVICE_SILENT: dict[str, Callable[[Session, World], Any]] = {
+    "accounts.get_user": lambda db, w: accounts.get_user(session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+    "auth_sessions.end_user_sessions": lambda db, w: auth_sessions.end_user_sessions(
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_ATTEMPTS))
+def test_service_refuses_other_business_rows_as_not_found(db: Session, world: World, name: str) -> None:
+    before = _snapshot(db, world.a_member)
+    with pytest.raises(NotFound):
+        SERVICE_ATTEMPTS[name](db, world)
+    assert _snapshot(db, world.a_member) == before
+
+
+def test_silent_services_return_nothing_and_change_nothing(db: Session, world: World) -> None:
+    token = auth_sessions.exchange_ticket(session=db, ticket=auth_sessions.start_session(session=db,
+                                                                                         user=world.a_member))
+    assert SERVICE_SILENT["accounts.get_user"](db, world) is None
+    SERVICE_SILENT["auth_sessions.end_user_sessions"](db, world)
+    assert auth_sessions.resolve(session=db, token=token) is not None
+
+
+def test_every_service_function_taking_an_id_is_covered() -> None:
+    covered = set(SERVICE_ATTEMPTS) | set(SERVICE_SILENT)
+    found = set()
+    for module_info in pkgutil.iter_modules(ioperator.services.__path__):
+        module = importlib.import_module(f"ioperator.services.{module_info.name}")
+        for fname, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ != module.__name__ or fname.startswith("_"):
+                continue
+            if any(p.endswith("_id") for p in inspect.signature(fn).parameters):
+                found.add(f"{module_info.name}.{fname}")
+    assert found, "the scan found no functions"
+    assert found - covered == set(), "add these to the tenancy tables"
+
+
+# --- API routes -----------------------------------------------------------------------------
+ROUTE_ATTEMPTS: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("GET", "/api/v1/team/members/{user_id}", None),
+    ("PATCH", "/api/v1/team/members/{user_id}", {"role": "owner", "name": "Pwned"}),
+    ("DELETE", "/api/v1/team/members/{user_id}", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTE_ATTEMPTS)
+def test_route_refuses_other_business_rows_as_not_found(
+    client: TestClient, db: Session, world: World, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    sign_in(client, world.b.owner.email)
+    before = _snapshot(db, world.a_member)
+    response = client.request(method, path.format(user_id=world.a_member.id), json=body)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert "Alpha" not in response.text and world.a_member.email not in response.text
+    assert _snapshot(db, world.a_member) == before
+
+
+def test_lists_show_only_the_own_business(client: TestClient, world: World) -> None:
+    sign_in(client, world.b.owner.email)
+    emails = [m["email"] for m in client.get("/api/v1/team/members").json()]
+    assert emails == [world.b.owner.email]
+    assert client.get("/api/v1/business").json()["name"] == "Bravo"
+
+
+def test_every_route_taking_an_id_is_covered() -> None:
+    covered = {(method, path) for method, path, _ in ROUTE_ATTEMPTS}
+    found = {
+        (method, route.path)
+        for route in build_api().routes
+        if isinstance(route, APIRoute) and "{" in route.path
+        for method in route.methods
+    }
+    assert found, "the scan found no routes"
+    assert found - covered == set(), "add these to ROUTE_ATTEMPTS"
+
+
+def _snapshot(db: Session, user: User) -> tuple[Any, ...]:
+    db.expire_all()
+    row = db.get(User, user.id)
+    return (row.name, row.role, row.business_id) if row else ()
