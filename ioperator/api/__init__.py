@@ -16,6 +16,7 @@ def build_api() -> FastAPI:
         version=VERSION,
         docs_url="/api/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(api)
