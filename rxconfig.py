@@ -14,6 +14,7 @@ config = rx.Config(
     db_url=settings.effective_database_url,
     redis_url=settings.redis_url or None,
     cors_allowed_origins=settings.effective_cors_origins,
+    trusted_proxy_hops=settings.trusted_proxy_hops,
     plugins=[
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(appearance="inherit", accent_color="indigo", gray_color="slate", radius="medium")

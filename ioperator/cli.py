@@ -44,8 +44,12 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
     with session_scope() as session:
         tenant = TenantContext(business_id=args.business_id, user_id=None, role=Role.OWNER)
         user = accounts.create_user(
-            session=session, tenant=tenant, email=args.email, password=args.password,
-            role=args.role, name=args.name,
+            session=session,
+            tenant=tenant,
+            email=args.email,
+            password=args.password,
+            role=args.role,
+            name=args.name,
         )
         user_id = user.id
     print(user_id)
@@ -101,10 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import OperationalError
 
+    from ioperator.core.config import get_settings
     from ioperator.core.crypto import DecryptionError
     from ioperator.core.errors import ServiceError
-
-    from ioperator.core.config import get_settings
 
     args = build_parser().parse_args(argv)
     try:

@@ -10,11 +10,11 @@ from ioperator.components.layout import loading
 from ioperator.core.config import get_settings
 from ioperator.core.logging import configure_logging
 from ioperator.core.observability import ObservabilityMiddleware
-from ioperator.pages.login import login_page
+from ioperator.pages.login import LoginState, login_page
 from ioperator.pages.overview import OverviewState, overview_page
 from ioperator.pages.profile import ProfileState, profile_page
 from ioperator.pages.settings import SettingsState, settings_page
-from ioperator.pages.signup import signup_page
+from ioperator.pages.signup import SignupState, signup_page
 from ioperator.pages.team import TeamState, team_page
 from ioperator.state.base import SessionState
 
@@ -37,8 +37,12 @@ def index() -> rx.Component:
 
 
 app.add_page(index, route="/", title="iOperator", on_load=SessionState.go_home)
-app.add_page(login_page, route=routes.LOGIN, title="Sign in · iOperator", on_load=SessionState.load_public)
-app.add_page(signup_page, route=routes.SIGNUP, title="Sign up · iOperator", on_load=SessionState.load_public)
+app.add_page(
+    login_page, route=routes.LOGIN, title="Sign in · iOperator", on_load=[SessionState.load_public, LoginState.clear]
+)
+app.add_page(
+    signup_page, route=routes.SIGNUP, title="Sign up · iOperator", on_load=[SessionState.load_public, SignupState.clear]
+)
 for page, route, title, state in (
     (overview_page, routes.OVERVIEW, "Overview", OverviewState),
     (team_page, routes.TEAM, "Team", TeamState),

@@ -8,6 +8,7 @@ from ioperator.api import auth, ops
 from ioperator.api.errors import install_error_handlers
 from ioperator.api.v1 import account, business, team
 from ioperator.core.config import VERSION
+from ioperator.core.errors import NotFound
 
 
 def build_api() -> FastAPI:
@@ -22,4 +23,10 @@ def build_api() -> FastAPI:
     install_error_handlers(api)
     for router in (ops.router, auth.router, account.router, business.router, team.router):
         api.include_router(router)
+
+    @api.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_api_route(path: str) -> None:
+        """Unknown `/api/...` addresses answer JSON, not the dashboard's HTML page."""
+        raise NotFound()
+
     return api

@@ -23,6 +23,12 @@ class LoginIn(BaseModel):
 
 
 def client_address(request: Request) -> str:
+    """The caller's address; behind `trusted_proxy_hops` proxies, taken from X-Forwarded-For."""
+    hops = get_settings().trusted_proxy_hops
+    if hops:
+        forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.client.host if request.client else ""
 
 
@@ -52,7 +58,9 @@ async def login(body: LoginIn, request: Request, session: DbSession, response: R
         session=session, email=body.email, password=body.password, address=client_address(request)
     )
     ticket = auth_sessions.start_session(
-        session=session, user=user, address=client_address(request),
+        session=session,
+        user=user,
+        address=client_address(request),
         user_agent=request.headers.get("user-agent", ""),
     )
     token = auth_sessions.exchange_ticket(session=session, ticket=ticket)

@@ -18,8 +18,11 @@ router = APIRouter(tags=["operations"])
 @router.get("/api/health", summary="Database reachable, and the version")
 def health() -> JSONResponse:
     database_ok = db.ping()
-    body = {"status": "ok" if database_ok else "degraded", "database": "ok" if database_ok else "unreachable",
-            "version": VERSION}
+    body = {
+        "status": "ok" if database_ok else "degraded",
+        "database": "ok" if database_ok else "unreachable",
+        "version": VERSION,
+    }
     return JSONResponse(body, status_code=200 if database_ok else 503)
 
 

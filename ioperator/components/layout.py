@@ -29,8 +29,13 @@ NAV_ITEMS: list[NavItem] = [
 
 def brand() -> rx.Component:
     return rx.hstack(
-        rx.center(rx.icon("headset", size=18, color="white"), width="32px", height="32px",
-                  border_radius="8px", background=rx.color("accent", 9)),
+        rx.center(
+            rx.icon("headset", size=18, color="white"),
+            width="32px",
+            height="32px",
+            border_radius="8px",
+            background=rx.color("accent", 9),
+        ),
         rx.text("iOperator", size="4", weight="bold"),
         align="center",
         spacing="2",
@@ -63,8 +68,12 @@ def nav_link(item: NavItem) -> rx.Component:
 def language_items() -> list[rx.Component]:
     return [
         rx.menu.item(
-            rx.hstack(rx.text(name), rx.cond(SessionState.lang == code, rx.icon("check", size=14), rx.fragment()),
-                      justify="between", width="100%"),
+            rx.hstack(
+                rx.text(name),
+                rx.cond(SessionState.lang == code, rx.icon("check", size=14), rx.fragment()),
+                justify="between",
+                width="100%",
+            ),
             on_select=SessionState.set_language(code),
         )
         for code, name in LANGUAGES.items()
@@ -117,15 +126,15 @@ def sidebar() -> rx.Component:
         brand(),
         rx.box(
             rx.text(t("nav.business"), size="1", color_scheme="gray", weight="medium"),
-            rx.text(SessionState.business_name, size="2", weight="bold", trim="both",
-                    data_testid="business-name"),
+            rx.text(SessionState.business_name, size="2", weight="bold", trim="both", data_testid="business-name"),
             padding="10px 12px",
             border_radius="8px",
             background=rx.color("gray", 3),
             width="100%",
         ),
-        rx.vstack(*[nav_link(item) for item in NAV_ITEMS], spacing="1", width="100%", as_="nav",
-                  aria_label=t("nav.sections")),
+        rx.vstack(
+            *[nav_link(item) for item in NAV_ITEMS], spacing="1", width="100%", as_="nav", aria_label=t("nav.sections")
+        ),
         rx.spacer(),
         user_menu(),
         spacing="5",
@@ -191,6 +200,7 @@ def dashboard_page(title_key: str, *children: rx.Component, actions: rx.Componen
             ),
             width="100%",
             min_height="100vh",
+            data_hydrated=rx.cond(rx.State.is_hydrated, "true", "false"),
         ),
         loading(),
     )
@@ -222,4 +232,5 @@ def public_page(*children: rx.Component) -> rx.Component:
         ),
         min_height="100vh",
         background=rx.color("gray", 2),
+        data_hydrated=rx.cond(rx.State.is_hydrated, "true", "false"),
     )

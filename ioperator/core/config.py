@@ -34,9 +34,7 @@ def _split_list(value: object) -> object:
 class Settings(BaseSettings):
     """Every setting of iOperator. Each is read from `IOPERATOR_<NAME>` (or a `.env` file)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="IOPERATOR_", env_file=".env", extra="ignore", validate_default=True
-    )
+    model_config = SettingsConfigDict(env_prefix="IOPERATOR_", env_file=".env", extra="ignore", validate_default=True)
 
     env: Environment = Field(
         Environment.DEVELOPMENT,
@@ -70,6 +68,12 @@ class Settings(BaseSettings):
         description="Comma-separated origins allowed to call the API with credentials. "
         "Empty means only `public_base_url`.",
     )
+    trusted_proxy_hops: int = Field(
+        0,
+        ge=0,
+        description="Reverse proxies in front of the app. With N > 0 the client address is taken from the N-th "
+        "address from the right of `X-Forwarded-For` (login throttling, session records).",
+    )
     allow_signup: bool = Field(True, description="Whether anyone may create a new business at /signup.")
     session_ttl_hours: int = Field(
         24 * 14, ge=1, description="How long a sign-in lasts, in hours (the cookie expires with it)."
@@ -77,16 +81,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         10, ge=1, description="Failed logins per email or address before logins are refused for a while."
     )
-    login_slowdown_after: int = Field(
-        3, ge=1, description="Failed logins after which each further attempt is delayed."
-    )
+    login_slowdown_after: int = Field(3, ge=1, description="Failed logins after which each further attempt is delayed.")
     login_window_minutes: int = Field(
         15, ge=1, description="The window in which failed logins are counted, and the lockout length."
     )
     password_min_length: int = Field(10, ge=8, description="Shortest password accepted.")
-    metrics_token: str = Field(
-        "", description="If set, `GET /metrics` requires `Authorization: Bearer <token>`."
-    )
+    metrics_token: str = Field("", description="If set, `GET /metrics` requires `Authorization: Bearer <token>`.")
     log_level: str = Field("INFO", description="Python log level.")
     log_json: bool = Field(True, description="Log one JSON object per line (with the request id).")
 

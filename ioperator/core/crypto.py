@@ -23,9 +23,7 @@ def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except (ValueError, TypeError) as exc:
-        raise ValueError(
-            "An encryption key is not a valid Fernet key (32 url-safe base64-encoded bytes)."
-        ) from exc
+        raise ValueError("An encryption key is not a valid Fernet key (32 url-safe base64-encoded bytes).") from exc
 
 
 def fernet() -> MultiFernet:

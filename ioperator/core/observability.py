@@ -13,11 +13,15 @@ from ioperator.core.logging import get_logger, request_id_var
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter(
-    "ioperator_http_requests_total", "HTTP requests by route and status.", ["method", "route", "status"],
+    "ioperator_http_requests_total",
+    "HTTP requests by route and status.",
+    ["method", "route", "status"],
     registry=REGISTRY,
 )
 LATENCY = Histogram(
-    "ioperator_http_request_duration_seconds", "HTTP request latency by route.", ["method", "route"],
+    "ioperator_http_request_duration_seconds",
+    "HTTP request latency by route.",
+    ["method", "route"],
     registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
@@ -77,7 +81,12 @@ class ObservabilityMiddleware:
             if route != "frontend":
                 _ACCESS.info(
                     "request",
-                    extra={"method": method, "path": scope.get("path"), "route": route,
-                           "status": status, "duration_ms": round(elapsed * 1000, 2)},
+                    extra={
+                        "method": method,
+                        "path": scope.get("path"),
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
             request_id_var.reset(token)

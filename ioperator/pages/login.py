@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ioperator import routes
 from ioperator.components.forms import error_callout, field, text_input
@@ -21,7 +22,12 @@ class LoginState(rx.State):
     submitting: bool = False
 
     @rx.event
-    async def submit(self, form: dict[str, str]) -> AsyncIterator[rx.event.EventSpec | None]:
+    def clear(self) -> None:
+        """on_load: a tab that comes back to this page starts with a fresh form."""
+        self.reset()
+
+    @rx.event
+    async def submit(self, form: dict[str, str]) -> AsyncIterator[EventSpec | None]:
         base = await self.get_state(SessionState)
         self.error = ""
         self.submitting = True
@@ -50,10 +56,14 @@ def login_page() -> rx.Component:
         error_callout(LoginState.error),
         rx.form(
             rx.vstack(
-                field("field.email", text_input("email", type="email", auto_complete="email", required=True,
-                                                 auto_focus=True)),
-                field("field.password", text_input("password", type="password", auto_complete="current-password",
-                                                    required=True)),
+                field(
+                    "field.email",
+                    text_input("email", type="email", auto_complete="email", required=True, auto_focus=True),
+                ),
+                field(
+                    "field.password",
+                    text_input("password", type="password", auto_complete="current-password", required=True),
+                ),
                 rx.button(t("login.submit"), type="submit", size="3", width="100%", loading=LoginState.submitting),
                 spacing="4",
                 width="100%",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ioperator.components.i18n import t
 from ioperator.components.layout import dashboard_page
@@ -20,7 +21,7 @@ class OverviewState(rx.State):
         return int(100 * self.done_count / len(self.steps)) if self.steps else 0
 
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
+    async def load(self) -> EventSpec | None:
         base = await self.get_state(SessionState)
         try:
             with base._tenant_session() as (session, tenant):
@@ -28,8 +29,13 @@ class OverviewState(rx.State):
         except NotAuthenticated:
             return None  # the page guard redirects
         self.steps = [
-            {"key": s.key, "done": "1" if s.done else "", "route": s.route,
-             "title": f"onboarding.{s.key}.title", "hint": f"onboarding.{s.key}.hint"}
+            {
+                "key": s.key,
+                "done": "1" if s.done else "",
+                "route": s.route,
+                "title": f"onboarding.{s.key}.title",
+                "hint": f"onboarding.{s.key}.hint",
+            }
             for s in steps
         ]
         self.done_count = sum(1 for s in steps if s.done)
@@ -45,8 +51,12 @@ def step_row(step: rx.Var[dict[str, str]]) -> rx.Component:
             rx.icon("circle", color=rx.color("gray", 8), size=22),
         ),
         rx.vstack(
-            rx.text(SessionState.texts[step["title"]], weight="medium", size="3",
-                    color=rx.cond(done, rx.color("gray", 10), rx.color("gray", 12))),
+            rx.text(
+                SessionState.texts[step["title"]],
+                weight="medium",
+                size="3",
+                color=rx.cond(done, rx.color("gray", 10), rx.color("gray", 12)),
+            ),
             rx.text(SessionState.texts[step["hint"]], size="2", color_scheme="gray"),
             spacing="1",
             flex="1",
@@ -74,8 +84,14 @@ def overview_page() -> rx.Component:
                 rx.hstack(
                     rx.heading(t("overview.checklist"), size="4", as_="h2"),
                     rx.spacer(),
-                    rx.text(OverviewState.done_count, " / ", OverviewState.steps.length(), size="2",
-                            color_scheme="gray", data_testid="checklist-progress"),
+                    rx.text(
+                        OverviewState.done_count,
+                        " / ",
+                        OverviewState.steps.length(),
+                        size="2",
+                        color_scheme="gray",
+                        data_testid="checklist-progress",
+                    ),
                     width="100%",
                     align="center",
                 ),

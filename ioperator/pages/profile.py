@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ioperator.components.forms import card_section, error_callout, field, text_input
 from ioperator.components.i18n import t
@@ -40,13 +41,16 @@ class ProfileState(rx.State):
         self.language = value
 
     @rx.event
-    async def save_profile(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+    async def save_profile(self, form: dict[str, str]) -> EventSpec | None:
         base = await self.get_state(SessionState)
         self.profile_error = ""
         try:
             with base._tenant_session() as (session, tenant):
-                accounts.update_profile(session=session, tenant=tenant,
-                                        profile_in=ProfileUpdate(name=form.get("name", ""), language=self.language))
+                accounts.update_profile(
+                    session=session,
+                    tenant=tenant,
+                    profile_in=ProfileUpdate(name=form.get("name", ""), language=self.language),
+                )
         except NotAuthenticated:
             return base._login_redirect()
         except ServiceError as exc:
@@ -59,7 +63,7 @@ class ProfileState(rx.State):
         return rx.toast.success(base._t("profile.saved"))
 
     @rx.event
-    async def change_password(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+    async def change_password(self, form: dict[str, str]) -> EventSpec | None:
         base = await self.get_state(SessionState)
         self.password_error, self.password_field_errors = "", {}
         if form.get("new_password", "") != form.get("confirm_password", ""):
@@ -67,9 +71,12 @@ class ProfileState(rx.State):
             return None
         try:
             with base._tenant_session() as (session, tenant):
-                accounts.change_password(session=session, tenant=tenant,
-                                         current_password=form.get("current_password", ""),
-                                         new_password=form.get("new_password", ""))
+                accounts.change_password(
+                    session=session,
+                    tenant=tenant,
+                    current_password=form.get("current_password", ""),
+                    new_password=form.get("new_password", ""),
+                )
                 auth_sessions.end_other_sessions(session=session, tenant=tenant, keep_token=base._cookie_token())
         except NotAuthenticated:
             return base._login_redirect()
@@ -95,18 +102,23 @@ def profile_page() -> rx.Component:
                 "profile.details",
                 error_callout(ProfileState.profile_error),
                 rx.grid(
-                    field("field.name", text_input("name", default_value=ProfileState.name, max_length=120,
-                                                    auto_complete="name")),
-                    field("field.email", text_input("email", value=ProfileState.email, read_only=True,
-                                                     disabled=True)),
+                    field(
+                        "field.name",
+                        text_input("name", default_value=ProfileState.name, max_length=120, auto_complete="name"),
+                    ),
+                    field("field.email", text_input("email", value=ProfileState.email, read_only=True, disabled=True)),
                     rx.box(
                         rx.text(t("field.language"), size="2", weight="medium"),
                         rx.select.root(
                             rx.select.trigger(width="100%", aria_label=t("field.language")),
                             rx.select.content(*[rx.select.item(n, value=c) for c, n in LANGUAGES.items()]),
-                            value=ProfileState.language, on_change=ProfileState.set_language, size="3",
+                            value=ProfileState.language,
+                            on_change=ProfileState.set_language,
+                            size="3",
                         ),
-                        display="flex", flex_direction="column", gap="1",
+                        display="flex",
+                        flex_direction="column",
+                        gap="1",
                     ),
                     columns=rx.breakpoints(initial="1", md="2"),
                     spacing="4",
@@ -123,22 +135,29 @@ def profile_page() -> rx.Component:
             card_section(
                 "profile.password",
                 error_callout(ProfileState.password_error),
-                field("field.current_password", text_input("current_password", type="password", required=True,
-                                                            auto_complete="current-password"),
-                      error=_perr("current_password")),
+                field(
+                    "field.current_password",
+                    text_input("current_password", type="password", required=True, auto_complete="current-password"),
+                    error=_perr("current_password"),
+                ),
                 rx.grid(
-                    field("field.new_password", text_input("new_password", type="password", required=True,
-                                                            auto_complete="new-password"),
-                          error=_perr("new_password")),
-                    field("field.confirm_password", text_input("confirm_password", type="password", required=True,
-                                                                auto_complete="new-password"),
-                          error=_perr("confirm_password")),
+                    field(
+                        "field.new_password",
+                        text_input("new_password", type="password", required=True, auto_complete="new-password"),
+                        error=_perr("new_password"),
+                    ),
+                    field(
+                        "field.confirm_password",
+                        text_input("confirm_password", type="password", required=True, auto_complete="new-password"),
+                        error=_perr("confirm_password"),
+                    ),
                     columns=rx.breakpoints(initial="1", md="2"),
                     spacing="4",
                     width="100%",
                 ),
-                rx.hstack(rx.button(t("profile.change_password"), type="submit", size="3"), justify="end",
-                          width="100%"),
+                rx.hstack(
+                    rx.button(t("profile.change_password"), type="submit", size="3"), justify="end", width="100%"
+                ),
                 description_key="profile.password_hint",
             ),
             on_submit=ProfileState.change_password,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ioperator.components.forms import card_section, error_callout, field, text_input
 from ioperator.components.i18n import t
@@ -52,12 +53,16 @@ class SettingsState(rx.State):
         self.language = value
 
     @rx.event
-    async def save(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+    async def save(self, form: dict[str, str]) -> EventSpec | None:
         base = await self.get_state(SessionState)
         self.error, self.field_errors = "", {}
         update = BusinessUpdate(
-            name=form.get("name", ""), address=form.get("address", ""), phone=form.get("phone", ""),
-            website=form.get("website", ""), timezone=self.timezone, language=self.language,
+            name=form.get("name", ""),
+            address=form.get("address", ""),
+            phone=form.get("phone", ""),
+            website=form.get("website", ""),
+            timezone=self.timezone,
+            language=self.language,
         )
         try:
             with base._tenant_session() as (session, tenant):
@@ -83,42 +88,81 @@ def settings_page() -> rx.Component:
     readonly = ~SessionState.can_manage
     return dashboard_page(
         "settings.title",
-        rx.cond(readonly, rx.callout(t("settings.readonly"), icon="lock", color_scheme="gray", width="100%"),
-                rx.fragment()),
+        rx.cond(
+            readonly, rx.callout(t("settings.readonly"), icon="lock", color_scheme="gray", width="100%"), rx.fragment()
+        ),
         error_callout(SettingsState.error),
         rx.form(
             card_section(
                 "settings.profile",
                 rx.grid(
-                    field("field.business_name", text_input("name", default_value=SettingsState.name,
-                                                             read_only=readonly, required=True, max_length=120),
-                          error=_err("name")),
-                    field("field.phone", text_input("phone", default_value=SettingsState.phone, read_only=readonly,
-                                                     type="tel", placeholder="+44 20 7946 0958"),
-                          error=_err("phone"), hint_key="settings.phone_hint"),
-                    field("field.address", text_input("address", default_value=SettingsState.address,
-                                                       read_only=readonly, max_length=300), error=_err("address")),
-                    field("field.website", text_input("website", default_value=SettingsState.website,
-                                                       read_only=readonly, placeholder="https://example.com"),
-                          error=_err("website")),
+                    field(
+                        "field.business_name",
+                        text_input(
+                            "name", default_value=SettingsState.name, read_only=readonly, required=True, max_length=120
+                        ),
+                        error=_err("name"),
+                    ),
+                    field(
+                        "field.phone",
+                        text_input(
+                            "phone",
+                            default_value=SettingsState.phone,
+                            read_only=readonly,
+                            type="tel",
+                            placeholder="+44 20 7946 0958",
+                        ),
+                        error=_err("phone"),
+                        hint_key="settings.phone_hint",
+                    ),
+                    field(
+                        "field.address",
+                        text_input("address", default_value=SettingsState.address, read_only=readonly, max_length=300),
+                        error=_err("address"),
+                    ),
+                    field(
+                        "field.website",
+                        text_input(
+                            "website",
+                            default_value=SettingsState.website,
+                            read_only=readonly,
+                            placeholder="https://example.com",
+                        ),
+                        error=_err("website"),
+                    ),
                     rx.box(
                         rx.text(t("field.timezone"), size="2", weight="medium"),
-                        rx.select(TIMEZONES, value=SettingsState.timezone, on_change=SettingsState.set_timezone,
-                                  disabled=readonly, size="3", width="100%"),
-                        rx.cond(_err("timezone") != "", rx.text(_err("timezone"), size="1", color_scheme="red"),
-                                rx.fragment()),
-                        display="flex", flex_direction="column", gap="1",
+                        rx.select(
+                            TIMEZONES,
+                            value=SettingsState.timezone,
+                            on_change=SettingsState.set_timezone,
+                            disabled=readonly,
+                            size="3",
+                            width="100%",
+                        ),
+                        rx.cond(
+                            _err("timezone") != "",
+                            rx.text(_err("timezone"), size="1", color_scheme="red"),
+                            rx.fragment(),
+                        ),
+                        display="flex",
+                        flex_direction="column",
+                        gap="1",
                     ),
                     rx.box(
                         rx.text(t("field.business_language"), size="2", weight="medium"),
                         rx.select.root(
                             rx.select.trigger(width="100%", aria_label=t("field.business_language")),
                             rx.select.content(*[rx.select.item(n, value=c) for c, n in LANGUAGES.items()]),
-                            value=SettingsState.language, on_change=SettingsState.set_language,
-                            disabled=readonly, size="3",
+                            value=SettingsState.language,
+                            on_change=SettingsState.set_language,
+                            disabled=readonly,
+                            size="3",
                         ),
                         rx.text(t("settings.language_hint"), size="1", color_scheme="gray"),
-                        display="flex", flex_direction="column", gap="1",
+                        display="flex",
+                        flex_direction="column",
+                        gap="1",
                     ),
                     columns=rx.breakpoints(initial="1", md="2"),
                     spacing="4",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ioperator import routes
 from ioperator.components.forms import error_callout, field, text_input
@@ -23,7 +24,12 @@ class SignupState(rx.State):
     submitting: bool = False
 
     @rx.event
-    async def submit(self, form: dict[str, str]) -> AsyncIterator[rx.event.EventSpec | None]:
+    def clear(self) -> None:
+        """on_load: a tab that comes back to this page starts with a fresh form."""
+        self.reset()
+
+    @rx.event
+    async def submit(self, form: dict[str, str]) -> AsyncIterator[EventSpec | None]:
         base = await self.get_state(SessionState)
         self.error = ""
         self.field_errors = {}
@@ -43,7 +49,9 @@ class SignupState(rx.State):
                     language=base.lang,
                 )
                 ticket = auth_sessions.start_session(
-                    session=session, user=result.owner, address=self.router.session.client_ip,
+                    session=session,
+                    user=result.owner,
+                    address=self.router.session.client_ip,
                     user_agent=self.router.headers.user_agent,
                 )
         except ServiceError as exc:
@@ -67,15 +75,25 @@ def signup_page() -> rx.Component:
         error_callout(SignupState.error),
         rx.form(
             rx.vstack(
-                field("field.business_name", text_input("business_name", required=True, auto_focus=True,
-                                                         max_length=120), error=_error("business_name")),
-                field("field.your_name", text_input("name", auto_complete="name", max_length=120),
-                      error=_error("name")),
-                field("field.email", text_input("email", type="email", auto_complete="email", required=True),
-                      error=_error("email")),
-                field("field.password", text_input("password", type="password", auto_complete="new-password",
-                                                    required=True), error=_error("password"),
-                      hint=SessionState.password_hint),
+                field(
+                    "field.business_name",
+                    text_input("business_name", required=True, auto_focus=True, max_length=120),
+                    error=_error("business_name"),
+                ),
+                field(
+                    "field.your_name", text_input("name", auto_complete="name", max_length=120), error=_error("name")
+                ),
+                field(
+                    "field.email",
+                    text_input("email", type="email", auto_complete="email", required=True),
+                    error=_error("email"),
+                ),
+                field(
+                    "field.password",
+                    text_input("password", type="password", auto_complete="new-password", required=True),
+                    error=_error("password"),
+                    hint=SessionState.password_hint,
+                ),
                 rx.button(t("signup.submit"), type="submit", size="3", width="100%", loading=SignupState.submitting),
                 spacing="4",
                 width="100%",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ioperator.components.forms import error_callout, field, text_input
 from ioperator.components.i18n import t
@@ -39,7 +40,7 @@ class TeamState(rx.State):
         ]
 
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
+    async def load(self) -> EventSpec | None:
         base = await self.get_state(SessionState)
         try:
             with base._tenant_session() as (session, tenant):
@@ -62,7 +63,7 @@ class TeamState(rx.State):
         self.add_role = value
 
     @rx.event
-    async def add_member(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+    async def add_member(self, form: dict[str, str]) -> EventSpec | None:
         base = await self.get_state(SessionState)
         self.add_error, self.add_field_errors = "", {}
         try:
@@ -70,8 +71,12 @@ class TeamState(rx.State):
                 member = team.add_member(
                     session=session,
                     tenant=tenant,
-                    member_in=MemberCreate(email=form.get("email", ""), name=form.get("name", ""),
-                                           role=Role(self.add_role), password=form.get("password", "")),
+                    member_in=MemberCreate(
+                        email=form.get("email", ""),
+                        name=form.get("name", ""),
+                        role=Role(self.add_role),
+                        password=form.get("password", ""),
+                    ),
                 )
                 email = member.email
         except NotAuthenticated:
@@ -87,13 +92,14 @@ class TeamState(rx.State):
         return rx.toast.success(base._t("team.added", email=email))
 
     @rx.event
-    async def change_role(self, user_id: str, role: str) -> rx.event.EventSpec | None:
+    async def change_role(self, user_id: str, role: str) -> EventSpec | None:
         base = await self.get_state(SessionState)
         self.error = ""
         try:
             with base._tenant_session() as (session, tenant):
-                team.update_member(session=session, tenant=tenant, user_id=int(user_id),
-                                   member_in=MemberUpdate(role=Role(role)))
+                team.update_member(
+                    session=session, tenant=tenant, user_id=int(user_id), member_in=MemberUpdate(role=Role(role))
+                )
         except NotAuthenticated:
             return base._login_redirect()
         except ServiceError as exc:
@@ -112,7 +118,7 @@ class TeamState(rx.State):
         self.remove_id = self.remove_name = ""
 
     @rx.event
-    async def confirm_remove(self) -> rx.event.EventSpec | None:
+    async def confirm_remove(self) -> EventSpec | None:
         base = await self.get_state(SessionState)
         user_id, self.remove_id = self.remove_id, ""
         self.error = ""
@@ -160,9 +166,13 @@ def member_row(member: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 SessionState.can_manage & (member["me"] == ""),
-                rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
-                               aria_label=t("team.remove"),
-                               on_click=TeamState.ask_remove(member["id"], member["email"])),
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="ghost",
+                    color_scheme="red",
+                    aria_label=t("team.remove"),
+                    on_click=TeamState.ask_remove(member["id"], member["email"]),
+                ),
                 rx.fragment(),
             ),
             text_align="right",
@@ -181,8 +191,11 @@ def add_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     error_callout(TeamState.add_error),
-                    field("field.email", text_input("email", type="email", required=True),
-                          error=errors.get("email", "").to(str)),
+                    field(
+                        "field.email",
+                        text_input("email", type="email", required=True),
+                        error=errors.get("email", "").to(str),
+                    ),
                     field("field.name", text_input("name", max_length=120), error=errors.get("name", "").to(str)),
                     rx.box(
                         rx.text(t("team.role"), size="2", weight="medium"),
@@ -194,14 +207,21 @@ def add_dialog() -> rx.Component:
                             size="3",
                         ),
                         rx.text(t("team.roles_help"), size="1", color_scheme="gray"),
-                        display="flex", flex_direction="column", gap="1", width="100%",
+                        display="flex",
+                        flex_direction="column",
+                        gap="1",
+                        width="100%",
                     ),
-                    field("field.initial_password", text_input("password", type="password",
-                                                                auto_complete="new-password", required=True),
-                          error=errors.get("password", "").to(str), hint=SessionState.password_hint),
+                    field(
+                        "field.initial_password",
+                        text_input("password", type="password", auto_complete="new-password", required=True),
+                        error=errors.get("password", "").to(str),
+                        hint=SessionState.password_hint,
+                    ),
                     rx.hstack(
-                        rx.dialog.close(rx.button(t("common.cancel"), variant="soft", color_scheme="gray",
-                                                  type="button")),
+                        rx.dialog.close(
+                            rx.button(t("common.cancel"), variant="soft", color_scheme="gray", type="button")
+                        ),
                         rx.button(t("team.add_submit"), type="submit"),
                         justify="end",
                         width="100%",
@@ -225,10 +245,12 @@ def remove_dialog() -> rx.Component:
             rx.alert_dialog.title(t("team.remove_title")),
             rx.alert_dialog.description(t("team.remove_confirm"), " ", rx.text.strong(TeamState.remove_name)),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button(t("common.cancel"), variant="soft", color_scheme="gray",
-                                                 on_click=TeamState.cancel_remove)),
-                rx.alert_dialog.action(rx.button(t("team.remove"), color_scheme="red",
-                                                 on_click=TeamState.confirm_remove)),
+                rx.alert_dialog.cancel(
+                    rx.button(t("common.cancel"), variant="soft", color_scheme="gray", on_click=TeamState.cancel_remove)
+                ),
+                rx.alert_dialog.action(
+                    rx.button(t("team.remove"), color_scheme="red", on_click=TeamState.confirm_remove)
+                ),
                 justify="end",
                 spacing="3",
                 margin_top="16px",

@@ -97,9 +97,7 @@ def create_user(
 
 
 def get_user(*, session: Session, tenant: TenantContext, user_id: int) -> User | None:
-    return session.exec(
-        select(User).where(User.id == user_id, User.business_id == tenant.business_id)
-    ).first()
+    return session.exec(select(User).where(User.id == user_id, User.business_id == tenant.business_id)).first()
 
 
 def get_user_or_raise(*, session: Session, tenant: TenantContext, user_id: int) -> User:
@@ -123,9 +121,7 @@ def update_profile(*, session: Session, tenant: TenantContext, profile_in: Profi
     return user
 
 
-def change_password(
-    *, session: Session, tenant: TenantContext, current_password: str, new_password: str
-) -> User:
+def change_password(*, session: Session, tenant: TenantContext, current_password: str, new_password: str) -> User:
     """Change the signed-in user's password; every other session of theirs is ended by the caller."""
     user = _current_user(session=session, tenant=tenant)
     if not verify_password(user.password_hash, current_password or ""):

@@ -94,9 +94,7 @@ def exchange_ticket(*, session: Session, ticket: str) -> str | None:
     """Swap a fresh one-time ticket for the session token (the cookie value). None if invalid."""
     if not ticket:
         return None
-    row = session.exec(
-        select(AuthSession).where(AuthSession.ticket_hash == crypto.hash_token(ticket))
-    ).first()
+    row = session.exec(select(AuthSession).where(AuthSession.ticket_hash == crypto.hash_token(ticket))).first()
     if row is None:
         return None
     now = utcnow()
@@ -118,9 +116,7 @@ def resolve(*, session: Session, token: str | None) -> SignedIn | None:
     """The live session for a cookie token; None if unknown or expired (sessions last a fixed TTL)."""
     if not token:
         return None
-    row = session.exec(
-        select(AuthSession).where(AuthSession.token_hash == crypto.hash_token(token))
-    ).first()
+    row = session.exec(select(AuthSession).where(AuthSession.token_hash == crypto.hash_token(token))).first()
     now = utcnow()
     if row is None:
         return None

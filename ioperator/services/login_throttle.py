@@ -31,7 +31,9 @@ class ThrottleState:
 @functools.cache
 def _storage() -> Storage:
     settings = get_settings()
-    return storage_from_string(settings.redis_url or "memory://")
+    storage = storage_from_string(settings.redis_url or "memory://")
+    assert isinstance(storage, Storage)  # a synchronous storage (not limits.aio)
+    return storage
 
 
 def _limiter() -> MovingWindowRateLimiter:

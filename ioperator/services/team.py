@@ -73,9 +73,7 @@ def remove_member(*, session: Session, tenant: TenantContext, user_id: int) -> N
 
 
 def count_members(*, session: Session, tenant: TenantContext) -> int:
-    return int(
-        session.exec(select(func.count()).select_from(User).where(User.business_id == tenant.business_id)).one()
-    )
+    return int(session.exec(select(func.count()).select_from(User).where(User.business_id == tenant.business_id)).one())
 
 
 def _ensure_another_owner(*, session: Session, tenant: TenantContext, user_id: int, key: str) -> None:

@@ -14,6 +14,7 @@ from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from ioperator import routes
@@ -108,13 +109,13 @@ class SessionState(rx.State):
     def _t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
 
-    def _login_redirect(self) -> rx.event.EventSpec:
+    def _login_redirect(self) -> EventSpec:
         target = self.router.url.path or routes.OVERVIEW
         return rx.redirect(f"{routes.LOGIN}?next={quote(target)}")
 
     # --- events --------------------------------------------------------------------------------
     @rx.event
-    def require_login(self) -> rx.event.EventSpec | None:
+    def require_login(self) -> EventSpec | None:
         """on_load guard of dashboard pages: redirects to the login page when signed out."""
         try:
             with self._tenant_session():
@@ -124,7 +125,7 @@ class SessionState(rx.State):
         return None
 
     @rx.event
-    def go_home(self) -> rx.event.EventSpec:
+    def go_home(self) -> EventSpec:
         """on_load of `/`: the overview when signed in, otherwise the login page."""
         try:
             with self._tenant_session():
@@ -134,7 +135,7 @@ class SessionState(rx.State):
         return rx.redirect(routes.OVERVIEW)
 
     @rx.event
-    def load_public(self) -> rx.event.EventSpec | None:
+    def load_public(self) -> EventSpec | None:
         """on_load of the sign-in pages: signed-in users go on; others get their language."""
         with session_scope() as session:
             current = auth_sessions.resolve(session=session, token=self._cookie_token())
@@ -142,8 +143,10 @@ class SessionState(rx.State):
                 self._apply(current)
                 return rx.redirect(routes.OVERVIEW)
         self._forget()
-        self.lang = normalize_language(self.lang_pref) if self.lang_pref else language_from_accept_header(
-            self.router.headers.accept_language
+        self.lang = (
+            normalize_language(self.lang_pref)
+            if self.lang_pref
+            else language_from_accept_header(self.router.headers.accept_language)
         )
         return None
 
@@ -153,7 +156,7 @@ class SessionState(rx.State):
         self.lang_pref = self.lang
 
     @rx.event
-    def set_language(self, lang: str) -> rx.event.EventSpec | None:
+    def set_language(self, lang: str) -> EventSpec | None:
         """Switch the signed-in user's language; it is saved on their profile."""
         from ioperator.models.user import ProfileUpdate
         from ioperator.services import accounts
@@ -168,14 +171,14 @@ class SessionState(rx.State):
         return None
 
     @rx.event
-    def logout(self) -> rx.event.EventSpec:
+    def logout(self) -> EventSpec:
         with session_scope() as session:
             auth_sessions.end_session(session=session, token=self._cookie_token())
         self._forget()
         return finish_cookie_call("/api/auth/logout", {}, routes.LOGIN)
 
 
-def finish_cookie_call(endpoint: str, body: dict[str, str], then: str) -> rx.event.EventSpec:
+def finish_cookie_call(endpoint: str, body: dict[str, str], then: str) -> EventSpec:
     """POST to a cookie endpoint from the page (the cookie is HttpOnly), then load `then` afresh.
 
     The full page load opens a new websocket, whose handshake carries the new cookie.

@@ -25,9 +25,11 @@ def test_wrong_password_and_unknown_email_answer_identically(client: TestClient,
     wrong = client.post("/api/auth/login", json={"email": tenant.owner.email, "password": "nope nope nope"})
     unknown = client.post("/api/auth/login", json={"email": "nobody@example.com", "password": "nope nope nope"})
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {
-        "error": {"code": "invalid_credentials", "message": "Incorrect email or password."}
-    }
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {"error": {"code": "invalid_credentials", "message": "Incorrect email or password."}}
+    )
     assert "set-cookie" not in wrong.headers
 
 
@@ -40,9 +42,12 @@ def test_repeated_failures_are_refused_with_retry_after(client: TestClient, db: 
     monkeypatch.setattr("ioperator.services.auth_sessions._default_sleep", record_sleep)
     tenant = make_business(db)
     for _ in range(10):
-        assert client.post("/api/auth/login", json={"email": tenant.owner.email, "password": "x" * 12}).status_code == 401
-    refused = client.post("/api/auth/login", json={"email": tenant.owner.email, "password": PASSWORD},
-                          headers={"Accept-Language": "ru"})
+        assert (
+            client.post("/api/auth/login", json={"email": tenant.owner.email, "password": "x" * 12}).status_code == 401
+        )
+    refused = client.post(
+        "/api/auth/login", json={"email": tenant.owner.email, "password": PASSWORD}, headers={"Accept-Language": "ru"}
+    )
     assert delays == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0]  # slowed down before being refused
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
@@ -93,3 +98,25 @@ def test_unauthenticated_requests_get_401_json(client: TestClient) -> None:
         response = client.get(path)
         assert response.status_code == 401, path
         assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_client_address_behind_trusted_proxies(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from starlette.requests import Request
+
+    from ioperator.api.auth import client_address
+    from ioperator.core.config import reset_settings
+
+    def request(forwarded: str) -> Request:
+        return Request(
+            {"type": "http", "client": ("10.0.0.2", 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
+        )
+
+    assert client_address(request("1.2.3.4")) == "10.0.0.2"  # not trusted by default
+    monkeypatch.setenv("IOPERATOR_TRUSTED_PROXY_HOPS", "1")
+    reset_settings()
+    try:
+        assert client_address(request("6.6.6.6, 1.2.3.4")) == "1.2.3.4"  # the client cannot spoof past the proxy
+        assert client_address(request("")) == "10.0.0.2"
+    finally:
+        monkeypatch.undo()
+        reset_settings()

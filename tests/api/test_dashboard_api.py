@@ -32,8 +32,12 @@ def test_password_change_signs_out_other_sessions(client: TestClient, db: Sessio
     assert ok.status_code == 204
     assert client.get("/api/v1/me").status_code == 200
     assert other.get("/api/v1/me").status_code == 401
-    assert new_client(client).post("/api/auth/login", json={"email": tenant.owner.email,
-                                                            "password": "brand new secret"}).status_code == 204
+    assert (
+        new_client(client)
+        .post("/api/auth/login", json={"email": tenant.owner.email, "password": "brand new secret"})
+        .status_code
+        == 204
+    )
 
 
 def test_business_read_and_update_by_role(client: TestClient, db: Session) -> None:
@@ -55,15 +59,24 @@ def test_business_read_and_update_by_role(client: TestClient, db: Session) -> No
 def test_team_routes(client: TestClient, db: Session) -> None:
     tenant = make_business(db)
     sign_in(client, tenant.owner.email)
-    created = client.post("/api/v1/team/members",
-                          json={"email": "new@example.com", "name": "New", "role": "admin", "password": PASSWORD})
+    created = client.post(
+        "/api/v1/team/members", json={"email": "new@example.com", "name": "New", "role": "admin", "password": PASSWORD}
+    )
     assert created.status_code == 201
     member_id = created.json()["id"]
     assert "password" not in created.text.replace('"password"', "")  # no hash, no password echoed
-    assert client.post("/api/v1/team/members", json={"email": "new@example.com", "role": "admin",
-                                                     "password": PASSWORD}).status_code == 409
-    assert client.post("/api/v1/team/members", json={"email": "x@example.com", "role": "boss",
-                                                     "password": PASSWORD}).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/team/members", json={"email": "new@example.com", "role": "admin", "password": PASSWORD}
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            "/api/v1/team/members", json={"email": "x@example.com", "role": "boss", "password": PASSWORD}
+        ).status_code
+        == 422
+    )
     assert len(client.get("/api/v1/team/members").json()) == 2
     assert client.get(f"/api/v1/team/members/{member_id}").json()["role"] == "admin"
     assert client.patch(f"/api/v1/team/members/{member_id}", json={"role": "operator"}).json()["role"] == "operator"

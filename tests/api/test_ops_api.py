@@ -79,3 +79,10 @@ def test_unexpected_errors_are_json_without_trace(client: TestClient, monkeypatc
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
     assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+def test_unknown_api_routes_answer_json_404(client: TestClient) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        response = client.request(method, "/api/v1/nothing-here")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"

@@ -44,18 +44,22 @@ def world(db: Session) -> World:
 # name -> call made by business B's owner with the id of a row of business A
 SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
     "accounts.get_user_or_raise": lambda db, w: accounts.get_user_or_raise(
-        session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id
+    ),
     "team.get_member_or_raise": lambda db, w: team.get_member_or_raise(
-        session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id
+    ),
     "team.update_member": lambda db, w: team.update_member(
-        session=db, tenant=w.b.ctx, user_id=w.a_member.id, member_in=MemberUpdate(role=Role.OWNER, name="Pwned")),
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id, member_in=MemberUpdate(role=Role.OWNER, name="Pwned")
+    ),
     "team.remove_member": lambda db, w: team.remove_member(session=db, tenant=w.b.ctx, user_id=w.a_member.id),
 }
 # Functions that take an id but answer None / do nothing instead of raising.
 SERVICE_SILENT: dict[str, Callable[[Session, World], Any]] = {
     "accounts.get_user": lambda db, w: accounts.get_user(session=db, tenant=w.b.ctx, user_id=w.a_member.id),
     "auth_sessions.end_user_sessions": lambda db, w: auth_sessions.end_user_sessions(
-        session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id
+    ),
 }
 
 
@@ -68,8 +72,9 @@ def test_service_refuses_other_business_rows_as_not_found(db: Session, world: Wo
 
 
 def test_silent_services_return_nothing_and_change_nothing(db: Session, world: World) -> None:
-    token = auth_sessions.exchange_ticket(session=db, ticket=auth_sessions.start_session(session=db,
-                                                                                         user=world.a_member))
+    token = auth_sessions.exchange_ticket(
+        session=db, ticket=auth_sessions.start_session(session=db, user=world.a_member)
+    )
     assert SERVICE_SILENT["accounts.get_user"](db, world) is None
     SERVICE_SILENT["auth_sessions.end_user_sessions"](db, world)
     assert auth_sessions.resolve(session=db, token=token) is not None

@@ -93,14 +93,17 @@ def running_app(
     port = free_port()
     database_url = database_url or f"sqlite:///{work / 'app.db'}"
     env = app_env(port=port, data_dir=work / "data", database_url=database_url, redis_url=redis_url)
-    subprocess.run([sys.executable, "-m", "ioperator", "migrate"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "ioperator", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     log_path = (log_dir or work) / "server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://localhost:{port}"
     try:
@@ -124,7 +127,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path, t
         if process.poll() is not None:
             raise RuntimeError(f"the app exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
         try:
-            if httpx.get(url + "/api/health", timeout=2).status_code == 200 and httpx.get(url + "/login", timeout=2, follow_redirects=True).status_code == 200:
+            if (
+                httpx.get(url + "/api/health", timeout=2).status_code == 200
+                and httpx.get(url + "/login", timeout=2, follow_redirects=True).status_code == 200
+            ):
                 return
         except httpx.HTTPError:
             pass

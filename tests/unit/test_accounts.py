@@ -18,8 +18,12 @@ def _count(db: Session, model: type) -> int:
 
 def test_signup_creates_business_and_owner_with_argon2_hash(db: Session) -> None:
     result = accounts.create_business(
-        session=db, business_name="  Blue   Door  Cafe ", owner_email="Anna@Example.COM",
-        owner_password=PASSWORD, owner_name="Anna", language="ru",
+        session=db,
+        business_name="  Blue   Door  Cafe ",
+        owner_email="Anna@Example.COM",
+        owner_password=PASSWORD,
+        owner_name="Anna",
+        language="ru",
     )
     assert result.business.name == "Blue Door Cafe"
     assert result.business.language == "ru"
@@ -44,8 +48,14 @@ def test_signup_creates_business_and_owner_with_argon2_hash(db: Session) -> None
     ],
 )
 def test_signup_rejects_bad_input_and_stores_nothing(db: Session, fields: dict, field: str, key: str) -> None:
-    values = {"business_name": "Cafe", "owner_email": "ok@example.com", "owner_password": PASSWORD,
-              "owner_name": "", "language": "en", **fields}
+    values = {
+        "business_name": "Cafe",
+        "owner_email": "ok@example.com",
+        "owner_password": PASSWORD,
+        "owner_name": "",
+        "language": "en",
+        **fields,
+    }
     before = (_count(db, Business), _count(db, User))
     with pytest.raises(ValidationFailed) as err:
         accounts.create_business(session=db, **values)
@@ -57,8 +67,9 @@ def test_signup_with_taken_email_is_a_conflict_and_stores_nothing(db: Session) -
     tenant = make_business(db)
     before = _count(db, Business)
     with pytest.raises(Conflict) as err:
-        accounts.create_business(session=db, business_name="Other", owner_email=tenant.owner.email.upper(),
-                                 owner_password=PASSWORD)
+        accounts.create_business(
+            session=db, business_name="Other", owner_email=tenant.owner.email.upper(), owner_password=PASSWORD
+        )
     assert err.value.field == "email"
     assert _count(db, Business) == before
 
@@ -67,8 +78,13 @@ def test_create_user_in_unknown_business_is_not_found(db: Session) -> None:
     from ioperator.core.auth import TenantContext
 
     with pytest.raises(NotFound):
-        accounts.create_user(session=db, tenant=TenantContext(business_id=999_999, user_id=None, role=Role.OWNER),
-                             email="a@example.com", password=PASSWORD, role="admin")
+        accounts.create_user(
+            session=db,
+            tenant=TenantContext(business_id=999_999, user_id=None, role=Role.OWNER),
+            email="a@example.com",
+            password=PASSWORD,
+            role="admin",
+        )
 
 
 def test_create_user_rejects_unknown_role(db: Session) -> None:
@@ -86,8 +102,9 @@ def test_new_member_inherits_business_language(db: Session) -> None:
 
 def test_update_profile(db: Session) -> None:
     tenant = make_business(db)
-    user = accounts.update_profile(session=db, tenant=tenant.ctx,
-                                   profile_in=ProfileUpdate(name="  Anna  K ", language="ru"))
+    user = accounts.update_profile(
+        session=db, tenant=tenant.ctx, profile_in=ProfileUpdate(name="  Anna  K ", language="ru")
+    )
     assert (user.name, user.language) == ("Anna K", "ru")
     with pytest.raises(ValidationFailed):
         accounts.update_profile(session=db, tenant=tenant.ctx, profile_in=ProfileUpdate(language="xx"))
@@ -98,15 +115,17 @@ def test_change_password(db: Session) -> None:
 
     tenant = make_business(db)
     with pytest.raises(ValidationFailed) as err:
-        accounts.change_password(session=db, tenant=tenant.ctx, current_password="wrong password",
-                                 new_password="another good password")
+        accounts.change_password(
+            session=db, tenant=tenant.ctx, current_password="wrong password", new_password="another good password"
+        )
     assert err.value.field == "current_password"
     with pytest.raises(ValidationFailed) as err:
         accounts.change_password(session=db, tenant=tenant.ctx, current_password=PASSWORD, new_password="short")
     assert err.value.field == "new_password"
     with pytest.raises(ValidationFailed):
         accounts.change_password(session=db, tenant=tenant.ctx, current_password=PASSWORD, new_password=PASSWORD)
-    user = accounts.change_password(session=db, tenant=tenant.ctx, current_password=PASSWORD,
-                                    new_password="another good password")
+    user = accounts.change_password(
+        session=db, tenant=tenant.ctx, current_password=PASSWORD, new_password="another good password"
+    )
     assert verify_password(user.password_hash, "another good password")
     assert not verify_password(user.password_hash, PASSWORD)

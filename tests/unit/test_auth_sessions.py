@@ -26,8 +26,9 @@ class RecordingSleep:
 
 def login(db: Session, email: str, password: str, address: str = "10.0.0.1", sleep: RecordingSleep | None = None):  # type: ignore[no-untyped-def]
     return asyncio.run(
-        auth_sessions.authenticate(session=db, email=email, password=password, address=address,
-                                   sleep=sleep or RecordingSleep())
+        auth_sessions.authenticate(
+            session=db, email=email, password=password, address=address, sleep=sleep or RecordingSleep()
+        )
     )
 
 
@@ -141,8 +142,9 @@ def test_end_session_and_end_other_sessions(db: Session) -> None:
     tenant = make_business(db)
 
     def new_token() -> str:
-        token = auth_sessions.exchange_ticket(session=db, ticket=auth_sessions.start_session(session=db,
-                                                                                             user=tenant.owner))
+        token = auth_sessions.exchange_ticket(
+            session=db, ticket=auth_sessions.start_session(session=db, user=tenant.owner)
+        )
         assert token
         return token
 

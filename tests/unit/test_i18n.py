@@ -16,8 +16,10 @@ SOURCE = ROOT / "ioperator"
 KEY_PATTERNS = [
     re.compile(r'\bt\(\s*"([a-z_]+\.[a-z_.]+)"'),  # components: t("nav.team")
     re.compile(r'\b_t\(\s*"([a-z_]+\.[a-z_.]+)"'),  # states: base._t("team.added")
-    re.compile(r'\b(?:ServiceError|NotFound|PermissionDenied|ValidationFailed|Conflict|TooManyAttempts|'
-               r'NotAuthenticated|InvalidCredentials|require_\w+)\(\s*"(error\.[a-z_.]+)"'),
+    re.compile(
+        r"\b(?:ServiceError|NotFound|PermissionDenied|ValidationFailed|Conflict|TooManyAttempts|"
+        r'NotAuthenticated|InvalidCredentials|require_\w+)\(\s*"(error\.[a-z_.]+)"'
+    ),
     re.compile(r'"(error\.[a-z_]+)"'),
     re.compile(r'(?:label|title|hint|description)_key\s*=\s*"([a-z_]+\.[a-z_.]+)"'),
     re.compile(r'NavItem\(\s*"([a-z_]+\.[a-z_.]+)"'),
@@ -74,8 +76,13 @@ def test_translate_formats_and_falls_back() -> None:
 
 @pytest.mark.parametrize(
     ("header", "lang"),
-    [("ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("de-DE,en;q=0.5", "en"), ("", "en"), ("fr;q=0.9, ru;q=0.95", "ru"),
-     ("garbage;;q=x", "en")],
+    [
+        ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
+        ("de-DE,en;q=0.5", "en"),
+        ("", "en"),
+        ("fr;q=0.9, ru;q=0.95", "ru"),
+        ("garbage;;q=x", "en"),
+    ],
 )
 def test_language_from_accept_header(header: str, lang: str) -> None:
     assert language_from_accept_header(header) == lang

@@ -57,15 +57,17 @@ def test_admin_manages_operators_but_not_owners(db: Session) -> None:
 def test_last_owner_cannot_be_demoted_or_removed(db: Session) -> None:
     tenant = make_business(db)
     with pytest.raises(Conflict) as err:
-        team.update_member(session=db, tenant=tenant.ctx, user_id=tenant.owner.id or 0,
-                           member_in=MemberUpdate(role=Role.ADMIN))
+        team.update_member(
+            session=db, tenant=tenant.ctx, user_id=tenant.owner.id or 0, member_in=MemberUpdate(role=Role.ADMIN)
+        )
     assert err.value.key == "error.last_owner_demote"
     second = context_for(team.add_member(session=db, tenant=tenant.ctx, member_in=new_member(Role.OWNER)))
     with pytest.raises(Conflict) as err:
         # the second owner removes the first, then cannot demote themselves
         team.remove_member(session=db, tenant=second, user_id=tenant.owner.id or 0)
-        team.update_member(session=db, tenant=second, user_id=second.user_id or 0,
-                           member_in=MemberUpdate(role=Role.OPERATOR))
+        team.update_member(
+            session=db, tenant=second, user_id=second.user_id or 0, member_in=MemberUpdate(role=Role.OPERATOR)
+        )
     assert err.value.key == "error.last_owner_demote"
 
 
@@ -87,8 +89,12 @@ def test_removing_a_member_ends_their_sessions(db: Session) -> None:
 def test_role_and_duplicate_email_validation(db: Session) -> None:
     tenant = make_business(db)
     with pytest.raises(ValidationFailed):
-        team.update_member(session=db, tenant=tenant.ctx, user_id=tenant.owner.id or 0,
-                           member_in=MemberUpdate.model_construct(role="boss"))
+        team.update_member(
+            session=db,
+            tenant=tenant.ctx,
+            user_id=tenant.owner.id or 0,
+            member_in=MemberUpdate.model_construct(role="boss"),
+        )
     with pytest.raises(Conflict):
         team.add_member(session=db, tenant=tenant.ctx, member_in=new_member(email=tenant.owner.email))
 
@@ -108,8 +114,9 @@ def test_role_and_duplicate_email_validation(db: Session) -> None:
 def test_business_update_validation_stores_nothing(db: Session, changes: dict, field: str) -> None:
     tenant = make_business(db, "Kept Name")
     with pytest.raises(ValidationFailed) as err:
-        business.update_business(session=db, tenant=tenant.ctx,
-                                 business_in=BusinessUpdate(**{"address": "new address", **changes}))
+        business.update_business(
+            session=db, tenant=tenant.ctx, business_in=BusinessUpdate(**{"address": "new address", **changes})
+        )
     assert err.value.field == field
     db.refresh(tenant.business)
     assert tenant.business.name == "Kept Name"
@@ -119,9 +126,11 @@ def test_business_update_validation_stores_nothing(db: Session, changes: dict, f
 def test_business_update_normalises(db: Session) -> None:
     tenant = make_business(db)
     updated = business.update_business(
-        session=db, tenant=tenant.ctx,
-        business_in=BusinessUpdate(phone="+44 20 7946 0958", website="bluedoor.example.com",
-                                   timezone="Europe/London", language="ru"),
+        session=db,
+        tenant=tenant.ctx,
+        business_in=BusinessUpdate(
+            phone="+44 20 7946 0958", website="bluedoor.example.com", timezone="Europe/London", language="ru"
+        ),
     )
     assert updated.phone == "+442079460958"
     assert updated.website == "https://bluedoor.example.com"
@@ -132,8 +141,9 @@ def test_onboarding_checklist_follows_the_data(db: Session) -> None:
     tenant = make_business(db)
     steps = {s.key: s.done for s in onboarding.checklist(session=db, tenant=tenant.ctx)}
     assert steps == {"account": True, "profile": True, "business": False, "team": False}
-    business.update_business(session=db, tenant=tenant.ctx,
-                             business_in=BusinessUpdate(address="1 Main St", phone="+442079460958"))
+    business.update_business(
+        session=db, tenant=tenant.ctx, business_in=BusinessUpdate(address="1 Main St", phone="+442079460958")
+    )
     make_member(db, tenant)
     steps = {s.key: s.done for s in onboarding.checklist(session=db, tenant=tenant.ctx)}
     assert all(steps.values())

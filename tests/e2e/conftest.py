@@ -1,0 +1,89 @@
+"""End-to-end fixtures: the production build started once per session, headless Chromium,
+data seeded through the services, and a screenshot of the page whenever a test fails.
+
+`E2E_DATABASE_URL` and `E2E_REDIS_URL` run the server on PostgreSQL / Redis (`.ci/run` does).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from sqlmodel import Session
+
+from ioperator.core.db import make_engine
+from tests.e2e.server import BROWSER_ARGS, ROOT, RunningApp, chromium_path, running_app
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[RunningApp]:
+    with running_app(
+        database_url=os.environ.get("E2E_DATABASE_URL") or None,
+        redis_url=os.environ.get("E2E_REDIS_URL", ""),
+        log_dir=ARTIFACTS,
+    ) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def app_db(app_server: RunningApp) -> Iterator[Session]:
+    """A session on the server's database, for seeding through the services."""
+    engine = make_engine(app_server.database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=chromium_path(), args=BROWSER_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, app_server: RunningApp) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 860}, locale="en-US")
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        for index, open_page in enumerate(context.pages):
+            open_page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
+    assert errors == [], f"JavaScript errors on the page: {errors}"
