@@ -185,7 +185,9 @@ def finish_cookie_call(endpoint: str, body: dict[str, str], then: str) -> EventS
     """
     payload = json.dumps(body)
     target = json.dumps(then)
+    # Dropping the tab's state token makes the next page start from fresh server-side state, so
+    # nothing of the previous user's pages can reach the next one who signs in in this tab.
     return rx.call_script(
         f"fetch({json.dumps(endpoint)}, {_JSON_POST}, body: JSON.stringify({payload})}})"
-        f".finally(() => window.location.assign({target}))"
+        f".finally(() => {{ window.sessionStorage.removeItem('token'); window.location.assign({target}); }})"
     )

@@ -88,9 +88,18 @@ def test_unauthenticated_visit_redirects_to_login_and_shows_no_business_data(pag
 
 def test_member_of_b_sees_nothing_of_a(page: Page, app_db: Session) -> None:
     alpha = seed_business(app_db, "Alpha Dental Clinic")
-    seed_member(app_db, alpha, Role.ADMIN, "Alpha Admin Person")
+    alpha_admin = seed_member(app_db, alpha, Role.ADMIN, "Alpha Admin Person")
     bravo = seed_business(app_db, "Bravo Barbers")
     bravo_operator = seed_member(app_db, bravo, Role.OPERATOR, "Bravo Operator Person")
+    # A's admin uses this browser tab first, then logs out; B's operator signs in in the same tab.
+    log_in(page, alpha_admin.email)
+    page.goto("/team")
+    expect(page.get_by_test_id("member-row")).to_have_count(2)
+    page.get_by_role("button", name="Account menu").click()
+    page.get_by_role("menuitem", name="Log out").click()
+    page.wait_for_url(re.compile(r"/login/?$"))
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
     log_in(page, bravo_operator.email)
     for path in ("/overview", "/team", "/settings", "/profile"):
         page.goto(path)
@@ -99,3 +108,6 @@ def test_member_of_b_sees_nothing_of_a(page: Page, app_db: Session) -> None:
         assert "Alpha" not in content and alpha.owner.email not in content, path
     page.goto("/team")
     expect(page.get_by_test_id("member-row")).to_have_count(2)
+    received = "".join(frames)
+    assert "Bravo Barbers" in received  # the recorder works
+    assert "Alpha" not in received and alpha_admin.email not in received  # nothing of A reached B's browser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -24,8 +25,14 @@ class RecordingSleep:
         self.calls.append(seconds)
 
 
+def run(coro):  # type: ignore[no-untyped-def]
+    """Run a coroutine on its own loop in a worker thread (another loop may be running here)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def login(db: Session, email: str, password: str, address: str = "10.0.0.1", sleep: RecordingSleep | None = None):  # type: ignore[no-untyped-def]
-    return asyncio.run(
+    return run(
         auth_sessions.authenticate(
             session=db, email=email, password=password, address=address, sleep=sleep or RecordingSleep()
         )
