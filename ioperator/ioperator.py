@@ -6,6 +6,7 @@ import reflex as rx
 
 from ioperator import routes
 from ioperator.api import build_api
+from ioperator.components.i18n import t
 from ioperator.components.layout import loading
 from ioperator.core.config import get_settings
 from ioperator.core.logging import configure_logging
@@ -36,17 +37,28 @@ def index() -> rx.Component:
     return loading()
 
 
+def page_title(key: str) -> rx.Var[str]:
+    """The browser tab's title, in the user's language."""
+    return t(key) + " · iOperator"
+
+
 app.add_page(index, route="/", title="iOperator", on_load=SessionState.go_home)
 app.add_page(
-    login_page, route=routes.LOGIN, title="Sign in · iOperator", on_load=[SessionState.load_public, LoginState.clear]
+    login_page,
+    route=routes.LOGIN,
+    title=page_title("login.title"),
+    on_load=[SessionState.load_public, LoginState.clear],
 )
 app.add_page(
-    signup_page, route=routes.SIGNUP, title="Sign up · iOperator", on_load=[SessionState.load_public, SignupState.clear]
+    signup_page,
+    route=routes.SIGNUP,
+    title=page_title("signup.title"),
+    on_load=[SessionState.load_public, SignupState.clear],
 )
-for page, route, title, state in (
-    (overview_page, routes.OVERVIEW, "Overview", OverviewState),
-    (team_page, routes.TEAM, "Team", TeamState),
-    (settings_page, routes.SETTINGS, "Business settings", SettingsState),
-    (profile_page, routes.PROFILE, "Profile", ProfileState),
+for page, route, title_key, state in (
+    (overview_page, routes.OVERVIEW, "overview.title", OverviewState),
+    (team_page, routes.TEAM, "team.title", TeamState),
+    (settings_page, routes.SETTINGS, "settings.title", SettingsState),
+    (profile_page, routes.PROFILE, "profile.title", ProfileState),
 ):
-    app.add_page(page, route=route, title=f"{title} · iOperator", on_load=[SessionState.require_login, state.load])
+    app.add_page(page, route=route, title=page_title(title_key), on_load=[SessionState.require_login, state.load])

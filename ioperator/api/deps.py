@@ -9,19 +9,15 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from ioperator.core.auth import TenantContext
-from ioperator.core.db import get_engine
+from ioperator.core.db import session_scope
 from ioperator.core.errors import NotAuthenticated, ValidationFailed
 from ioperator.services import auth_sessions
 
 
 def db_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """One session per request: committed when the route succeeds, rolled back when it raises."""
+    with session_scope() as session:
+        yield session
 
 
 DbSession = Annotated[Session, Depends(db_session)]

@@ -32,6 +32,11 @@ def field(
     )
 
 
+def field_error(errors: rx.Var[dict[str, str]], name: str) -> rx.Var[str]:
+    """The error shown under one field, from a page state's `{field: message}` dict."""
+    return errors.get(name, "").to(str)
+
+
 def text_input(name: str, **props: Any) -> rx.Component:
     return rx.input(name=name, id=name, size="3", width="100%", **props)
 

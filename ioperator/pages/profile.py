@@ -5,14 +5,14 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventSpec
 
-from ioperator.components.forms import card_section, error_callout, field, text_input
+from ioperator.components.forms import card_section, error_callout, field, field_error, text_input
 from ioperator.components.i18n import t
 from ioperator.components.layout import dashboard_page
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import LANGUAGES
 from ioperator.models.user import ProfileUpdate
 from ioperator.services import accounts, auth_sessions
-from ioperator.state.base import SessionState
+from ioperator.state.base import SessionState, form_errors
 
 
 class ProfileState(rx.State):
@@ -81,17 +81,14 @@ class ProfileState(rx.State):
         except NotAuthenticated:
             return base._login_redirect()
         except ServiceError as exc:
-            if exc.field:
-                self.password_field_errors = {exc.field: exc.message(base.lang)}
-            else:
-                self.password_error = exc.message(base.lang)
+            self.password_field_errors, self.password_error = form_errors(exc, base.lang)
             return None
         self.form_key += 1  # clears the password fields
         return rx.toast.success(base._t("profile.password_changed"))
 
 
 def _perr(name: str) -> rx.Var[str]:
-    return ProfileState.password_field_errors.get(name, "").to(str)
+    return field_error(ProfileState.password_field_errors, name)
 
 
 def profile_page() -> rx.Component:

@@ -7,7 +7,7 @@ import zoneinfo
 import reflex as rx
 from reflex.event import EventSpec
 
-from ioperator.components.forms import card_section, error_callout, field, text_input
+from ioperator.components.forms import card_section, error_callout, field, field_error, text_input
 from ioperator.components.i18n import t
 from ioperator.components.layout import dashboard_page
 from ioperator.core.errors import NotAuthenticated, ServiceError
@@ -15,7 +15,7 @@ from ioperator.core.i18n import LANGUAGES
 from ioperator.models.business import BusinessUpdate
 from ioperator.services import business
 from ioperator.services.validation import format_phone
-from ioperator.state.base import SessionState
+from ioperator.state.base import SessionState, form_errors
 
 TIMEZONES = sorted(tz for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
 
@@ -70,10 +70,7 @@ class SettingsState(rx.State):
         except NotAuthenticated:
             return base._login_redirect()
         except ServiceError as exc:
-            if exc.field:
-                self.field_errors = {exc.field: exc.message(base.lang)}
-            else:
-                self.error = exc.message(base.lang)
+            self.field_errors, self.error = form_errors(exc, base.lang)
             return None
         await self.load()
         base.business_name = self.name
@@ -81,7 +78,7 @@ class SettingsState(rx.State):
 
 
 def _err(name: str) -> rx.Var[str]:
-    return SettingsState.field_errors.get(name, "").to(str)
+    return field_error(SettingsState.field_errors, name)
 
 
 def settings_page() -> rx.Component:

@@ -8,14 +8,14 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from ioperator import routes
-from ioperator.components.forms import error_callout, field, text_input
+from ioperator.components.forms import error_callout, field, field_error, text_input
 from ioperator.components.i18n import t
 from ioperator.components.layout import public_page
 from ioperator.core.config import get_settings
 from ioperator.core.db import session_scope
 from ioperator.core.errors import ServiceError
 from ioperator.services import accounts, auth_sessions
-from ioperator.state.base import SessionState, finish_cookie_call
+from ioperator.state.base import SessionState, finish_cookie_call, form_errors
 
 
 class SignupState(rx.State):
@@ -55,17 +55,14 @@ class SignupState(rx.State):
                     user_agent=self.router.headers.user_agent,
                 )
         except ServiceError as exc:
-            if exc.field:
-                self.field_errors = {exc.field: exc.message(base.lang)}
-            else:
-                self.error = exc.message(base.lang)
+            self.field_errors, self.error = form_errors(exc, base.lang)
             self.submitting = False
             return
         yield finish_cookie_call("/api/auth/session", {"ticket": ticket}, routes.OVERVIEW)
 
 
 def _error(name: str) -> rx.Var[str]:
-    return SignupState.field_errors.get(name, "").to(str)
+    return field_error(SignupState.field_errors, name)
 
 
 def signup_page() -> rx.Component:

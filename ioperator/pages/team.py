@@ -5,13 +5,13 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventSpec
 
-from ioperator.components.forms import error_callout, field, text_input
+from ioperator.components.forms import error_callout, field, field_error, text_input
 from ioperator.components.i18n import t
 from ioperator.components.layout import dashboard_page
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.models.user import MemberCreate, MemberUpdate, Role
 from ioperator.services import team
-from ioperator.state.base import SessionState
+from ioperator.state.base import SessionState, form_errors
 
 ROLES = [role.value for role in Role]
 
@@ -82,10 +82,7 @@ class TeamState(rx.State):
         except NotAuthenticated:
             return base._login_redirect()
         except ServiceError as exc:
-            if exc.field in ("email", "name", "password"):
-                self.add_field_errors = {exc.field or "": exc.message(base.lang)}
-            else:
-                self.add_error = exc.message(base.lang)
+            self.add_field_errors, self.add_error = form_errors(exc, base.lang)
             return None
         self.add_open = False
         await self.load()
@@ -194,11 +191,11 @@ def add_dialog() -> rx.Component:
                     field(
                         "field.email",
                         text_input("email", type="email", required=True),
-                        error=errors.get("email", "").to(str),
+                        error=field_error(errors, "email"),
                     ),
-                    field("field.name", text_input("name", max_length=120), error=errors.get("name", "").to(str)),
-                    rx.box(
-                        rx.text(t("team.role"), size="2", weight="medium"),
+                    field("field.name", text_input("name", max_length=120), error=field_error(errors, "name")),
+                    field(
+                        "team.role",
                         rx.select.root(
                             rx.select.trigger(width="100%", aria_label=t("team.role")),
                             rx.select.content(*[rx.select.item(t(f"role.{r}"), value=r) for r in ROLES]),
@@ -206,16 +203,13 @@ def add_dialog() -> rx.Component:
                             on_change=TeamState.set_add_role,
                             size="3",
                         ),
-                        rx.text(t("team.roles_help"), size="1", color_scheme="gray"),
-                        display="flex",
-                        flex_direction="column",
-                        gap="1",
-                        width="100%",
+                        error=field_error(errors, "role"),
+                        hint_key="team.roles_help",
                     ),
                     field(
                         "field.initial_password",
                         text_input("password", type="password", auto_complete="new-password", required=True),
-                        error=errors.get("password", "").to(str),
+                        error=field_error(errors, "password"),
                         hint=SessionState.password_hint,
                     ),
                     rx.hstack(

@@ -21,7 +21,7 @@ from ioperator import routes
 from ioperator.core.auth import TenantContext
 from ioperator.core.config import get_settings
 from ioperator.core.db import session_scope
-from ioperator.core.errors import NotAuthenticated
+from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import catalog, language_from_accept_header, normalize_language, translate
 from ioperator.models.user import Role
 from ioperator.services import auth_sessions
@@ -176,6 +176,13 @@ class SessionState(rx.State):
             auth_sessions.end_session(session=session, token=self._cookie_token())
         self._forget()
         return finish_cookie_call("/api/auth/logout", {}, routes.LOGIN)
+
+
+def form_errors(exc: ServiceError, lang: str) -> tuple[dict[str, str], str]:
+    """A service error as (errors by field, general error) for a form: on the field when it names one."""
+    if exc.field:
+        return {exc.field: exc.message(lang)}, ""
+    return {}, exc.message(lang)
 
 
 def finish_cookie_call(endpoint: str, body: dict[str, str], then: str) -> EventSpec:

@@ -23,6 +23,7 @@ def test_sign_up_lands_on_the_overview_then_log_out_and_in(page: Page) -> None:
     page.get_by_role("button", name="Create business").click()
     page.wait_for_url(re.compile(r"/overview/?$"))
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    expect(page).to_have_title("Overview · iOperator")
     expect(page.get_by_test_id("business-name")).to_have_text("Green Leaf Salon")
     expect(page.get_by_text("Set-up checklist")).to_be_visible()
     expect(page.get_by_test_id("checklist-step")).to_have_count(4)

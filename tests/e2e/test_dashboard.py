@@ -24,6 +24,7 @@ def test_switching_to_russian_shows_russian_labels_and_is_remembered(page: Page,
     page.reload()
     expect(page.get_by_role("heading", name="Обзор", level=1)).to_be_visible()
     expect(page.get_by_text("Чек-лист настройки")).to_be_visible()
+    expect(page).to_have_title("Обзор · iOperator")
     # the language also follows the user to the sign-in page after logging out
     page.get_by_role("button", name="Меню аккаунта").click()
     page.get_by_role("menuitem", name="Выйти").click()
