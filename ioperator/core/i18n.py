@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский"}
@@ -58,3 +60,14 @@ def language_from_accept_header(header: str | None) -> str:
         if lang in LANGUAGES:
             return lang
     return DEFAULT_LANGUAGE
+
+
+def format_datetime(value: datetime | None, timezone: str) -> str:
+    """`2026-11-23 14:05 MSK`: a moment shown in the business's time zone."""
+    if value is None:
+        return ""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")

@@ -25,3 +25,14 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
+
+
+class SessionPublic(SQLModel):
+    """A signed-in browser as its owner sees it (never the token or its hash)."""
+
+    id: int
+    device: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool

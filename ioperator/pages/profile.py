@@ -11,6 +11,7 @@ from ioperator.components.layout import dashboard_page
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import LANGUAGES
 from ioperator.models.user import ProfileUpdate
+from ioperator.pages.profile_sessions import SessionsState, sessions_card
 from ioperator.services import accounts, auth_sessions
 from ioperator.state.base import SessionState, form_errors
 
@@ -25,16 +26,17 @@ class ProfileState(rx.State):
     form_key: int = 0
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self) -> EventSpec | None:
         base = await self.get_state(SessionState)
         try:
             with base._tenant_session():
                 pass
         except NotAuthenticated:
-            return
+            return None
         self.name, self.email, self.language = base.user_name, base.user_email, base.lang
         self.profile_error = self.password_error = ""
         self.password_field_errors = {}
+        return SessionsState.load
 
     @rx.event
     def set_language(self, value: str) -> None:
@@ -63,7 +65,7 @@ class ProfileState(rx.State):
         return rx.toast.success(base._t("profile.saved"))
 
     @rx.event
-    async def change_password(self, form: dict[str, str]) -> EventSpec | None:
+    async def change_password(self, form: dict[str, str]) -> EventSpec | list[EventSpec] | None:
         base = await self.get_state(SessionState)
         self.password_error, self.password_field_errors = "", {}
         if form.get("new_password", "") != form.get("confirm_password", ""):
@@ -84,7 +86,7 @@ class ProfileState(rx.State):
             self.password_field_errors, self.password_error = form_errors(exc, base.lang)
             return None
         self.form_key += 1  # clears the password fields
-        return rx.toast.success(base._t("profile.password_changed"))
+        return [rx.toast.success(base._t("profile.password_changed")), SessionsState.load]
 
 
 def _perr(name: str) -> rx.Var[str]:
@@ -162,4 +164,5 @@ def profile_page() -> rx.Component:
             key=ProfileState.form_key,
             width="100%",
         ),
+        sessions_card(),
     )

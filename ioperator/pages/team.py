@@ -26,15 +26,15 @@ class TeamState(rx.State):
     remove_id: str = ""
     remove_name: str = ""
 
-    def _rows(self, members: list, lang: str, me: int) -> list[dict[str, str]]:
+    def _rows(self, members: list, base: SessionState) -> list[dict[str, str]]:
         return [
             {
                 "id": str(m.id),
                 "name": m.name,
                 "email": m.email,
                 "role": m.role.value,
-                "me": "1" if m.id == me else "",
-                "last_login": m.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if m.last_login_at else "",
+                "me": "1" if m.id == base.user_id else "",
+                "last_login": base._time(m.last_login_at),
             }
             for m in members
         ]
@@ -44,7 +44,7 @@ class TeamState(rx.State):
         base = await self.get_state(SessionState)
         try:
             with base._tenant_session() as (session, tenant):
-                self.members = self._rows(team.list_members(session=session, tenant=tenant), base.lang, base.user_id)
+                self.members = self._rows(team.list_members(session=session, tenant=tenant), base)
         except NotAuthenticated:
             return None
         return None

@@ -18,7 +18,7 @@ from ioperator.core import crypto
 from ioperator.core.auth import TenantContext, dummy_hash, hash_password, needs_rehash, verify_password
 from ioperator.core.config import get_settings
 from ioperator.core.db import utcnow
-from ioperator.core.errors import InvalidCredentials, ValidationFailed
+from ioperator.core.errors import InvalidCredentials, NotFound, ValidationFailed
 from ioperator.models.auth import AuthSession
 from ioperator.models.business import Business
 from ioperator.models.user import User
@@ -87,6 +87,7 @@ def start_session(*, session: Session, user: User, address: str = "", user_agent
         )
     )
     session.flush()
+    purge_expired(session=session)  # housekeeping: sign-ins are rare enough to carry it
     return ticket
 
 
@@ -160,6 +161,41 @@ def end_user_sessions(*, session: Session, tenant: TenantContext, user_id: int) 
     )
 
 
+def list_sessions(*, session: Session, tenant: TenantContext) -> list[AuthSession]:
+    """The acting user's live sessions (signed-in browsers), newest activity first."""
+    return list(
+        session.exec(
+            select(AuthSession)
+            .where(
+                AuthSession.user_id == tenant.user_id,
+                AuthSession.business_id == tenant.business_id,
+                col(AuthSession.token_hash).is_not(None),
+                AuthSession.expires_at > utcnow(),
+            )
+            .order_by(col(AuthSession.last_seen_at).desc(), col(AuthSession.id).desc())
+        ).all()
+    )
+
+
+def end_own_session(*, session: Session, tenant: TenantContext, session_id: int) -> None:
+    """Sign out one of the acting user's own sessions; another's is "not found"."""
+    row = session.exec(
+        select(AuthSession).where(
+            AuthSession.id == session_id,
+            AuthSession.user_id == tenant.user_id,
+            AuthSession.business_id == tenant.business_id,
+        )
+    ).first()
+    if row is None:
+        raise NotFound("error.session_not_found")
+    session.delete(row)
+    session.flush()
+
+
+def is_current(row: AuthSession, token: str | None) -> bool:
+    return bool(token) and row.token_hash == crypto.hash_token(token or "")
+
+
 def purge_expired(*, session: Session) -> int:
     now = utcnow()
     result = session.exec(
@@ -177,3 +213,31 @@ def cookie_max_age() -> int:
 
 def _ttl() -> timedelta:
     return timedelta(hours=get_settings().session_ttl_hours)
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """ "Chrome on Linux" — enough for a person to recognise their browser; empty if unknown."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    if browser and system:
+        return f"{browser} · {system}"
+    return browser or system

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote
 
@@ -22,7 +23,13 @@ from ioperator.core.auth import TenantContext
 from ioperator.core.config import get_settings
 from ioperator.core.db import session_scope
 from ioperator.core.errors import NotAuthenticated, ServiceError
-from ioperator.core.i18n import catalog, language_from_accept_header, normalize_language, translate
+from ioperator.core.i18n import (
+    catalog,
+    format_datetime,
+    language_from_accept_header,
+    normalize_language,
+    translate,
+)
 from ioperator.models.user import Role
 from ioperator.services import auth_sessions
 
@@ -37,6 +44,7 @@ class SessionState(rx.State):
     role: str = ""
     business_id: int = 0
     business_name: str = ""
+    business_timezone: str = "UTC"
     lang: str = "en"
     # Remembers the language for the sign-in pages; not a secret (the session cookie is HttpOnly).
     lang_pref: str = rx.Cookie("", name=LANG_COOKIE, same_site="lax", max_age=365 * 24 * 3600)
@@ -88,6 +96,7 @@ class SessionState(rx.State):
         self.role = current.user.role.value
         self.business_id = current.business.id or 0
         self.business_name = current.business.name
+        self.business_timezone = current.business.timezone
         self.lang = normalize_language(current.user.language)
 
     def _forget(self) -> None:
@@ -108,6 +117,9 @@ class SessionState(rx.State):
 
     def _t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
+
+    def _time(self, value: datetime | None) -> str:
+        return format_datetime(value, self.business_timezone)
 
     def _login_redirect(self) -> EventSpec:
         target = self.router.url.path or routes.OVERVIEW

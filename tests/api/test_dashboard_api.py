@@ -85,3 +85,20 @@ def test_team_routes(client: TestClient, db: Session) -> None:
     assert client.delete(f"/api/v1/team/members/{member_id}").status_code == 204
     assert client.get(f"/api/v1/team/members/{member_id}").status_code == 404
     assert client.get("/api/v1/team/members/not-a-number").status_code == 422
+
+
+def test_sessions_list_and_sign_out_one(client: TestClient, db: Session) -> None:
+    tenant = make_business(db)
+    sign_in(client, tenant.owner.email)
+    phone = new_client(client)
+    phone.headers["User-Agent"] = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/604.1"
+    sign_in(phone, tenant.owner.email)
+    sessions = client.get("/api/v1/me/sessions").json()
+    assert len(sessions) == 2
+    assert [s["current"] for s in sessions].count(True) == 1
+    assert all("token" not in key for s in sessions for key in s)
+    other = next(s for s in sessions if not s["current"])
+    assert other["device"] == "Safari · iOS"
+    assert client.delete(f"/api/v1/me/sessions/{other['id']}").status_code == 204
+    assert phone.get("/api/v1/me").status_code == 401
+    assert client.delete(f"/api/v1/me/sessions/{other['id']}").status_code == 404

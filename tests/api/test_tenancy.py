@@ -21,10 +21,11 @@ from sqlmodel import Session
 import ioperator.services
 from ioperator.api import build_api
 from ioperator.core.errors import NotFound
+from ioperator.models.auth import AuthSession
 from ioperator.models.user import MemberUpdate, Role, User
 from ioperator.services import accounts, auth_sessions, team
 from tests.api.conftest import sign_in
-from tests.factories import Tenant, make_business, make_member
+from tests.factories import Tenant, context_for, make_business, make_member
 
 
 @dataclass
@@ -53,6 +54,9 @@ SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
         session=db, tenant=w.b.ctx, user_id=w.a_member.id, member_in=MemberUpdate(role=Role.OWNER, name="Pwned")
     ),
     "team.remove_member": lambda db, w: team.remove_member(session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+    "auth_sessions.end_own_session": lambda db, w: auth_sessions.end_own_session(
+        session=db, tenant=w.b.ctx, session_id=_a_session_id(db, w)
+    ),
 }
 # Functions that take an id but answer None / do nothing instead of raising.
 SERVICE_SILENT: dict[str, Callable[[Session, World], Any]] = {
@@ -99,6 +103,7 @@ ROUTE_ATTEMPTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/v1/team/members/{user_id}", None),
     ("PATCH", "/api/v1/team/members/{user_id}", {"role": "owner", "name": "Pwned"}),
     ("DELETE", "/api/v1/team/members/{user_id}", None),
+    ("DELETE", "/api/v1/me/sessions/{session_id}", None),
 ]
 
 
@@ -108,11 +113,13 @@ def test_route_refuses_other_business_rows_as_not_found(
 ) -> None:
     sign_in(client, world.b.owner.email)
     before = _snapshot(db, world.a_member)
-    response = client.request(method, path.format(user_id=world.a_member.id), json=body)
+    a_session = _a_session_id(db, world)
+    response = client.request(method, path.format(user_id=world.a_member.id, session_id=a_session), json=body)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert "Alpha" not in response.text and world.a_member.email not in response.text
     assert _snapshot(db, world.a_member) == before
+    assert db.get(AuthSession, a_session) is not None
 
 
 def test_lists_show_only_the_own_business(client: TestClient, world: World) -> None:
@@ -132,6 +139,15 @@ def test_every_route_taking_an_id_is_covered() -> None:
     }
     assert found, "the scan found no routes"
     assert found - covered == set(), "add these to ROUTE_ATTEMPTS"
+
+
+def _a_session_id(db: Session, world: World) -> int:
+    """A live session of business A's member (created once per test)."""
+    existing = auth_sessions.list_sessions(session=db, tenant=context_for(world.a_member))
+    if existing:
+        return existing[0].id or 0
+    auth_sessions.exchange_ticket(session=db, ticket=auth_sessions.start_session(session=db, user=world.a_member))
+    return auth_sessions.list_sessions(session=db, tenant=context_for(world.a_member))[0].id or 0
 
 
 def _snapshot(db: Session, user: User) -> tuple[Any, ...]:

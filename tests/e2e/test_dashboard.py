@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from ioperator.models.user import Role
@@ -158,3 +158,25 @@ def test_health_and_metrics_on_the_production_server(app_server: RunningApp) -> 
     assert health.headers.get("x-request-id")
     metrics = httpx.get(app_server.url + "/metrics")
     assert 'route="/api/health"' in metrics.text
+
+
+def test_sign_out_another_browser_from_the_profile(
+    page: Page, browser: Browser, app_server: RunningApp, app_db: Session
+) -> None:
+    tenant = seed_business(app_db, "Sessions Studio")
+    phone_ctx = browser.new_context(base_url=app_server.url, viewport={"width": 390, "height": 800})
+    try:
+        phone = phone_ctx.new_page()
+        log_in(phone, tenant.owner.email)
+        log_in(page, tenant.owner.email)
+        page.goto("/profile")
+        rows = page.get_by_test_id("session-row")
+        expect(rows).to_have_count(2)
+        expect(rows.filter(has_text="This browser")).to_have_count(1)
+        rows.filter(has_not_text="This browser").get_by_role("button", name="Sign out").click()
+        expect(page.get_by_text("Signed out of that browser.")).to_be_visible()
+        expect(rows).to_have_count(1)
+        phone.goto("/team")
+        phone.wait_for_url(re.compile(r"/login/?\?next="))
+    finally:
+        phone_ctx.close()

@@ -14,7 +14,7 @@ from ioperator.core.db import utcnow
 from ioperator.core.errors import InvalidCredentials, TooManyAttempts, ValidationFailed
 from ioperator.models.auth import AuthSession
 from ioperator.services import auth_sessions
-from tests.factories import PASSWORD, make_business
+from tests.factories import PASSWORD, context_for, make_business
 
 
 class RecordingSleep:
@@ -171,3 +171,52 @@ def test_purge_expired(db: Session) -> None:
     db.add(row)
     db.flush()
     assert auth_sessions.purge_expired(session=db) == 1
+
+
+def test_list_and_end_own_sessions(db: Session) -> None:
+    from ioperator.core.errors import NotFound
+    from tests.factories import make_member
+
+    tenant = make_business(db)
+    first = auth_sessions.exchange_ticket(
+        session=db, ticket=auth_sessions.start_session(session=db, user=tenant.owner, user_agent="A")
+    )
+    second = auth_sessions.exchange_ticket(
+        session=db, ticket=auth_sessions.start_session(session=db, user=tenant.owner, user_agent="B")
+    )
+    auth_sessions.start_session(session=db, user=tenant.owner)  # a ticket never exchanged is not listed
+    colleague = make_member(db, tenant)
+    auth_sessions.exchange_ticket(session=db, ticket=auth_sessions.start_session(session=db, user=colleague))
+    rows = auth_sessions.list_sessions(session=db, tenant=tenant.ctx)
+    assert sorted(r.user_agent for r in rows) == ["A", "B"]
+    assert [auth_sessions.is_current(r, first) for r in rows].count(True) == 1
+    target = next(r for r in rows if r.user_agent == "B")
+    auth_sessions.end_own_session(session=db, tenant=tenant.ctx, session_id=target.id or 0)
+    assert auth_sessions.resolve(session=db, token=second) is None
+    colleague_row = auth_sessions.list_sessions(session=db, tenant=context_for(colleague))[0]
+    with pytest.raises(NotFound):  # a colleague's session, even in the same business
+        auth_sessions.end_own_session(session=db, tenant=tenant.ctx, session_id=colleague_row.id or 0)
+
+
+@pytest.mark.parametrize(
+    ("agent", "described"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+            "Chrome · Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge · Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Safari/604.1",
+            "Safari · iOS",
+        ),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.0; rv:120.0) Gecko/20100101 Firefox/120.0", "Firefox · macOS"),
+        ("curl/8.0", ""),
+        ("", ""),
+    ],
+)
+def test_describe_user_agent(agent: str, described: str) -> None:
+    assert auth_sessions.describe_user_agent(agent) == described

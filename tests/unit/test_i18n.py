@@ -86,3 +86,14 @@ def test_translate_formats_and_falls_back() -> None:
 )
 def test_language_from_accept_header(header: str, lang: str) -> None:
     assert language_from_accept_header(header) == lang
+
+
+def test_format_datetime_in_the_business_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from ioperator.core.i18n import format_datetime
+
+    moment = datetime(2026, 11, 23, 11, 5, tzinfo=UTC)
+    assert format_datetime(moment, "Europe/Moscow") == "2026-11-23 14:05 MSK"
+    assert format_datetime(moment, "Not/AZone") == "2026-11-23 11:05 UTC"
+    assert format_datetime(None, "UTC") == ""
