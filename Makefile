@@ -51,11 +51,11 @@ run: migrate
 	@echo ""
 	@echo "  iOperator is starting on http://localhost:$(PORT)  (first start builds the frontend)"
 	@echo ""
-	NPM_CONFIG_REGISTRY=$${NPM_CONFIG_REGISTRY:-$$($(BIN)/npm config get registry 2>/dev/null)} \
+	@NPM_CONFIG_REGISTRY=$${NPM_CONFIG_REGISTRY:-$$($(BIN)/npm config get registry 2>/dev/null)} \
 	  $(BIN)/reflex run --env prod --frontend-port $(PORT)
 
 test: install-dev chromium lint
-	NPM_CONFIG_REGISTRY=$${NPM_CONFIG_REGISTRY:-$$($(BIN)/npm config get registry 2>/dev/null)} \
+	@NPM_CONFIG_REGISTRY=$${NPM_CONFIG_REGISTRY:-$$($(BIN)/npm config get registry 2>/dev/null)} \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # --- pieces ------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ test-unit: install-dev
 	$(BIN)/python -m pytest tests/unit tests/api $(PYTEST_ARGS)
 
 test-e2e: install-dev chromium
-	NPM_CONFIG_REGISTRY=$${NPM_CONFIG_REGISTRY:-$$($(BIN)/npm config get registry 2>/dev/null)} \
+	@NPM_CONFIG_REGISTRY=$${NPM_CONFIG_REGISTRY:-$$($(BIN)/npm config get registry 2>/dev/null)} \
 	  $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 bench: install-dev chromium

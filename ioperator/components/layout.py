@@ -153,6 +153,7 @@ def sidebar() -> rx.Component:
 def mobile_bar() -> rx.Component:
     return rx.hstack(
         brand(),
+        rx.text(SessionState.business_name, size="2", color_scheme="gray", trim="both", truncate=True),
         rx.spacer(),
         rx.menu.root(
             rx.menu.trigger(rx.icon_button(rx.icon("menu"), variant="ghost", aria_label=t("menu.open"))),
