@@ -11,6 +11,7 @@ from ioperator.components.layout import loading
 from ioperator.core.config import get_settings
 from ioperator.core.logging import configure_logging
 from ioperator.core.observability import ObservabilityMiddleware
+from ioperator.pages.channels import ChannelsState, channels_page
 from ioperator.pages.login import LoginState, login_page
 from ioperator.pages.overview import OverviewState, overview_page
 from ioperator.pages.profile import ProfileState, profile_page
@@ -57,6 +58,7 @@ app.add_page(
 )
 for page, route, title_key, state in (
     (overview_page, routes.OVERVIEW, "overview.title", OverviewState),
+    (channels_page, routes.CHANNELS, "channels.title", ChannelsState),
     (team_page, routes.TEAM, "team.title", TeamState),
     (settings_page, routes.SETTINGS, "settings.title", SettingsState),
     (profile_page, routes.PROFILE, "profile.title", ProfileState),

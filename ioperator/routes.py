@@ -6,6 +6,7 @@ OVERVIEW = "/overview"
 TEAM = "/team"
 SETTINGS = "/settings"
 PROFILE = "/profile"
+CHANNELS = "/agent/channels"
 
 PUBLIC = (LOGIN, SIGNUP)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.integration_env"]  # fake providers: the `fakes` fixture
+
 _TMP = Path(tempfile.mkdtemp(prefix="ioperator-tests-"))
 TEST_KEY = "Yw8Qm4y5h0cVvYp0S1mB7rK2t3n9aQf6uXcL1eJ8dZo="
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ioperator.api import auth, ops
+from ioperator.api import auth, ops, webhooks
 from ioperator.api.errors import install_error_handlers
-from ioperator.api.v1 import account, business, team
+from ioperator.api.v1 import account, business, integrations, team
 from ioperator.core.config import VERSION
 from ioperator.core.errors import NotFound
 
@@ -21,7 +21,15 @@ def build_api() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(api)
-    for router in (ops.router, auth.router, account.router, business.router, team.router):
+    for router in (
+        ops.router,
+        auth.router,
+        account.router,
+        business.router,
+        team.router,
+        integrations.router,
+        webhooks.router,
+    ):
         api.include_router(router)
 
     @api.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

@@ -17,14 +17,30 @@ class NavItem:
     label_key: str
     icon: str
     route: str
+    group_key: str = ""  # items of a product section share a group heading
 
 
 # Only sections that work are listed; later features add theirs here.
 NAV_ITEMS: list[NavItem] = [
     NavItem("nav.overview", "layout-dashboard", routes.OVERVIEW),
-    NavItem("nav.team", "users", routes.TEAM),
-    NavItem("nav.settings", "building-2", routes.SETTINGS),
+    NavItem("nav.channels", "message-circle", routes.CHANNELS, group_key="nav.agent"),
+    NavItem("nav.team", "users", routes.TEAM, group_key="nav.business"),
+    NavItem("nav.settings", "building-2", routes.SETTINGS, group_key="nav.business"),
 ]
+
+
+def nav_items() -> list[rx.Component]:
+    """The links, with a heading wherever a new product section starts."""
+    items: list[rx.Component] = []
+    group = ""
+    for item in NAV_ITEMS:
+        if item.group_key and item.group_key != group:
+            items.append(
+                rx.text(t(item.group_key), size="1", weight="medium", color_scheme="gray", padding="12px 12px 4px")
+            )
+        group = item.group_key
+        items.append(nav_link(item))
+    return items
 
 
 def brand() -> rx.Component:
@@ -132,9 +148,7 @@ def sidebar() -> rx.Component:
             background=rx.color("gray", 3),
             width="100%",
         ),
-        rx.vstack(
-            *[nav_link(item) for item in NAV_ITEMS], spacing="1", width="100%", as_="nav", aria_label=t("nav.sections")
-        ),
+        rx.vstack(*nav_items(), spacing="1", width="100%", as_="nav", aria_label=t("nav.sections")),
         rx.spacer(),
         user_menu(),
         spacing="5",

@@ -74,6 +74,19 @@ class Settings(BaseSettings):
         description="Reverse proxies in front of the app. With N > 0 the client address is taken from the N-th "
         "address from the right of `X-Forwarded-For` (login throttling, session records).",
     )
+    webhook_base_url: str = Field(
+        "",
+        description="The public HTTPS address providers send webhooks to (Telegram, WhatsApp, Instagram). "
+        "Empty means `public_base_url`; channels need it to be `https://`.",
+    )
+    provider_base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON map of provider slug to API address, e.g. `{"telegram": "http://127.0.0.1:8081"}`: '
+        "a local Bot API server, a proxy, or the test fakes. Empty uses each provider's public API.",
+    )
+    integration_event_retention_days: int = Field(
+        90, ge=1, description="How long each integration's event log is kept, in days."
+    )
     allow_signup: bool = Field(True, description="Whether anyone may create a new business at /signup.")
     session_ttl_hours: int = Field(
         24 * 14, ge=1, description="How long a sign-in lasts, in hours (the cookie expires with it)."
@@ -99,6 +112,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'ioperator.db'}"
+
+    @property
+    def effective_webhook_base_url(self) -> str:
+        return (self.webhook_base_url or self.public_base_url).rstrip("/")
 
     @property
     def effective_cors_origins(self) -> list[str]:

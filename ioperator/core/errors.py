@@ -69,3 +69,24 @@ class TooManyAttempts(ServiceError):
 class InvalidCredentials(ServiceError):
     code = "invalid_credentials"
     status = 401
+
+
+class IntegrationFailed(ServiceError):
+    """A provider refused or failed a connection step; `key` is `integration.error.<adapter key>`."""
+
+    STATUS_BY_KEY: ClassVar[dict[str, int]] = {
+        "invalid_auth": 422,
+        "cannot_connect": 502,
+        "rate_limited": 429,
+        "provider_error": 502,
+        "unsupported": 422,
+    }
+
+    def __init__(
+        self, adapter_key: str, *, field: str | None = None, retry_after: int | None = None, **params: Any
+    ) -> None:
+        self.adapter_key = adapter_key
+        self.code = adapter_key  # type: ignore[misc]
+        self.status = self.STATUS_BY_KEY.get(adapter_key, 502)  # type: ignore[misc]
+        self.retry_after = retry_after
+        super().__init__(f"integration.error.{adapter_key}", field=field, **params)

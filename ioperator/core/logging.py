@@ -43,6 +43,9 @@ def configure_logging() -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(settings.log_level.upper())
     logger.propagate = False
+    # httpx logs request URLs at INFO, and some providers (Telegram) carry the token in the URL.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     _configured = True
 
 

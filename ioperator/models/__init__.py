@@ -2,6 +2,19 @@
 
 from ioperator.models.auth import AuthSession
 from ioperator.models.business import Business
+from ioperator.models.inbox import Contact, ContactIdentity, Conversation, Message
+from ioperator.models.integration import Integration, IntegrationEvent
 from ioperator.models.user import Role, User
 
-__all__ = ["AuthSession", "Business", "Role", "User"]
+__all__ = [
+    "AuthSession",
+    "Business",
+    "Contact",
+    "ContactIdentity",
+    "Conversation",
+    "Integration",
+    "IntegrationEvent",
+    "Message",
+    "Role",
+    "User",
+]

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from ioperator.core.auth import TenantContext
-from ioperator.services import accounts, business, team
+from ioperator.models.integration import IntegrationStatus
+from ioperator.services import accounts, business, integrations, team
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,15 @@ def _team(session: Session, tenant: TenantContext) -> ChecklistStep:
     return ChecklistStep(key="team", done=team.count_members(session=session, tenant=tenant) > 1, route="/team")
 
 
-STEPS: list[StepCheck] = [_account, _profile, _business_details, _team]
+def _channel(session: Session, tenant: TenantContext) -> ChecklistStep:
+    connected = any(
+        i.status is IntegrationStatus.CONNECTED
+        for i in integrations.list_integrations(session=session, tenant=tenant, kind="channel")
+    )
+    return ChecklistStep(key="channel", done=connected, route="/agent/channels")
+
+
+STEPS: list[StepCheck] = [_account, _profile, _business_details, _team, _channel]
 
 
 def checklist(*, session: Session, tenant: TenantContext) -> list[ChecklistStep]:

@@ -107,13 +107,13 @@ class SessionState(rx.State):
     @contextmanager
     def _tenant_session(self) -> Iterator[tuple[Session, TenantContext]]:
         """A database session and the tenant of the live cookie session; NotAuthenticated if none."""
-        with session_scope() as session:
-            current = auth_sessions.resolve(session=session, token=self._cookie_token())
-            if current is None:
-                self._forget()
-                raise NotAuthenticated()
-            self._apply(current)
-            yield session, current.tenant
+        try:
+            with tenant_scope(self._cookie_token()) as (session, current):
+                self._apply(current)
+                yield session, current.tenant
+        except NotAuthenticated:
+            self._forget()
+            raise
 
     def _t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
@@ -188,6 +188,19 @@ class SessionState(rx.State):
             auth_sessions.end_session(session=session, token=self._cookie_token())
         self._forget()
         return finish_cookie_call("/api/auth/logout", {}, routes.LOGIN)
+
+
+@contextmanager
+def tenant_scope(token: str | None) -> Iterator[tuple[Session, auth_sessions.SignedIn]]:
+    """A database session and the signed-in user for a session token; NotAuthenticated if none.
+
+    Background events use it directly (they must not hold the state lock during provider calls).
+    """
+    with session_scope() as session:
+        current = auth_sessions.resolve(session=session, token=token)
+        if current is None:
+            raise NotAuthenticated()
+        yield session, current
 
 
 def form_errors(exc: ServiceError, lang: str) -> tuple[dict[str, str], str]:

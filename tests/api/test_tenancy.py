@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,16 +17,22 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 import ioperator.services
+from ioperator.adapters.channels.base import InboundMessage
 from ioperator.api import build_api
+from ioperator.core.db import utcnow
 from ioperator.core.errors import NotFound
 from ioperator.models.auth import AuthSession
+from ioperator.models.inbox import Conversation
+from ioperator.models.integration import Integration, IntegrationEvent, IntegrationStatus
 from ioperator.models.user import MemberUpdate, Role, User
-from ioperator.services import accounts, auth_sessions, team
+from ioperator.services import accounts, auth_sessions, inbox, integrations, team
 from tests.api.conftest import sign_in
 from tests.factories import Tenant, context_for, make_business, make_member
+from tests.integration_env import TG_TOKEN, Fakes
+from tests.unit.test_auth_sessions import run
 
 
 @dataclass
@@ -33,12 +40,35 @@ class World:
     a: Tenant
     b: Tenant
     a_member: User
+    a_integration: Integration
+    a_conversation_id: int
 
 
 @pytest.fixture
-def world(db: Session) -> World:
+def world(db: Session, fakes: Fakes) -> World:
     a, b = make_business(db, "Alpha"), make_business(db, "Bravo")
-    return World(a=a, b=b, a_member=make_member(db, a, Role.OPERATOR, name="Alpha Operator"))
+    member = make_member(db, a, Role.OPERATOR, name="Alpha Operator")
+    integration = run(
+        integrations.connect(session=db, tenant=a.ctx, provider="telegram", values={"bot_token": TG_TOKEN})
+    )
+    inbox.store_inbound(
+        session=db,
+        integration=integration,
+        messages=[
+            InboundMessage(
+                provider_message_id="1:1",
+                chat_id="1",
+                sender_id="1",
+                sender_name="Alpha Customer",
+                sender_username="",
+                sender_phone="",
+                text="hello",
+                sent_at=utcnow(),
+            )
+        ],
+    )
+    conversation = db.exec(select(Conversation).where(Conversation.integration_id == integration.id)).one()
+    return World(a=a, b=b, a_member=member, a_integration=integration, a_conversation_id=conversation.id or 0)
 
 
 # --- services -------------------------------------------------------------------------------
@@ -57,10 +87,37 @@ SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
     "auth_sessions.end_own_session": lambda db, w: auth_sessions.end_own_session(
         session=db, tenant=w.b.ctx, session_id=_a_session_id(db, w)
     ),
+    "integrations.get_integration_or_raise": lambda db, w: integrations.get_integration_or_raise(
+        session=db, tenant=w.b.ctx, integration_id=w.a_integration.id
+    ),
+    "integrations.connect": lambda db, w: run(
+        integrations.connect(
+            session=db,
+            tenant=w.b.ctx,
+            provider="telegram",
+            values={"bot_token": TG_TOKEN},
+            integration_id=w.a_integration.id,
+        )
+    ),
+    "integrations.test": lambda db, w: run(
+        integrations.test(session=db, tenant=w.b.ctx, integration_id=w.a_integration.id)
+    ),
+    "integrations.disconnect": lambda db, w: run(
+        integrations.disconnect(session=db, tenant=w.b.ctx, integration_id=w.a_integration.id)
+    ),
+    "integrations.list_events": lambda db, w: integrations.list_events(
+        session=db, tenant=w.b.ctx, integration_id=w.a_integration.id
+    ),
+    "inbox.list_conversation_messages": lambda db, w: inbox.list_conversation_messages(
+        session=db, tenant=w.b.ctx, conversation_id=w.a_conversation_id
+    ),
 }
 # Functions that take an id but answer None / do nothing instead of raising.
 SERVICE_SILENT: dict[str, Callable[[Session, World], Any]] = {
     "accounts.get_user": lambda db, w: accounts.get_user(session=db, tenant=w.b.ctx, user_id=w.a_member.id),
+    "integrations.get_integration": lambda db, w: integrations.get_integration(
+        session=db, tenant=w.b.ctx, integration_id=w.a_integration.id
+    ),
     "auth_sessions.end_user_sessions": lambda db, w: auth_sessions.end_user_sessions(
         session=db, tenant=w.b.ctx, user_id=w.a_member.id
     ),
@@ -80,6 +137,7 @@ def test_silent_services_return_nothing_and_change_nothing(db: Session, world: W
         session=db, ticket=auth_sessions.start_session(session=db, user=world.a_member)
     )
     assert SERVICE_SILENT["accounts.get_user"](db, world) is None
+    assert SERVICE_SILENT["integrations.get_integration"](db, world) is None
     SERVICE_SILENT["auth_sessions.end_user_sessions"](db, world)
     assert auth_sessions.resolve(session=db, token=token) is not None
 
@@ -104,6 +162,11 @@ ROUTE_ATTEMPTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PATCH", "/api/v1/team/members/{user_id}", {"role": "owner", "name": "Pwned"}),
     ("DELETE", "/api/v1/team/members/{user_id}", None),
     ("DELETE", "/api/v1/me/sessions/{session_id}", None),
+    ("GET", "/api/v1/integrations/{integration_id}", None),
+    ("PUT", "/api/v1/integrations/{integration_id}", {"config": {"bot_token": TG_TOKEN}}),
+    ("POST", "/api/v1/integrations/{integration_id}/test", {}),
+    ("DELETE", "/api/v1/integrations/{integration_id}", None),
+    ("GET", "/api/v1/integrations/{integration_id}/events", None),
 ]
 
 
@@ -114,12 +177,19 @@ def test_route_refuses_other_business_rows_as_not_found(
     sign_in(client, world.b.owner.email)
     before = _snapshot(db, world.a_member)
     a_session = _a_session_id(db, world)
-    response = client.request(method, path.format(user_id=world.a_member.id, session_id=a_session), json=body)
+    response = client.request(
+        method,
+        path.format(user_id=world.a_member.id, session_id=a_session, integration_id=world.a_integration.id),
+        json=body,
+    )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert "Alpha" not in response.text and world.a_member.email not in response.text
     assert _snapshot(db, world.a_member) == before
     assert db.get(AuthSession, a_session) is not None
+    db.refresh(world.a_integration)
+    assert world.a_integration.status is IntegrationStatus.CONNECTED
+    assert TG_TOKEN in json.dumps(integrations.stored_secrets(world.a_integration))
 
 
 def test_lists_show_only_the_own_business(client: TestClient, world: World) -> None:
@@ -153,4 +223,5 @@ def _a_session_id(db: Session, world: World) -> int:
 def _snapshot(db: Session, user: User) -> tuple[Any, ...]:
     db.expire_all()
     row = db.get(User, user.id)
-    return (row.name, row.role, row.business_id) if row else ()
+    events = db.exec(select(func.count()).select_from(IntegrationEvent)).one()
+    return (row.name, row.role, row.business_id, events) if row else ()

@@ -6,6 +6,7 @@ data seeded through the services, and a screenshot of the page whenever a test f
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -17,8 +18,11 @@ from sqlmodel import Session
 
 from ioperator.core.db import make_engine
 from tests.e2e.server import BROWSER_ARGS, ROOT, RunningApp, chromium_path, running_app
+from tests.fakes.runner import serve
+from tests.fakes.telegram import FakeTelegram
 
 ARTIFACTS = ROOT / "test-artifacts"
+E2E_WEBHOOK_BASE = "https://hooks.e2e.example.com"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,11 +39,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 @pytest.fixture(scope="session")
-def app_server() -> Iterator[RunningApp]:
+def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
+    """A fake Bot API the production server talks to instead of api.telegram.org."""
+    fake = FakeTelegram()
+    with serve(fake.app) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def app_server(fake_telegram: tuple[FakeTelegram, str]) -> Iterator[RunningApp]:
     with running_app(
         database_url=os.environ.get("E2E_DATABASE_URL") or None,
         redis_url=os.environ.get("E2E_REDIS_URL", ""),
         log_dir=ARTIFACTS,
+        extra_env={
+            "IOPERATOR_PROVIDER_BASE_URLS": json.dumps({"telegram": fake_telegram[1]}),
+            "IOPERATOR_WEBHOOK_BASE_URL": E2E_WEBHOOK_BASE,
+        },
     ) as app:
         yield app
 

@@ -53,7 +53,9 @@ def chromium_path() -> str:
     raise RuntimeError("Chromium is not installed: run `make test`, which installs it, or set CHROMIUM_PATH.")
 
 
-def app_env(*, port: int, data_dir: Path, database_url: str, redis_url: str = "") -> dict[str, str]:
+def app_env(
+    *, port: int, data_dir: Path, database_url: str, redis_url: str = "", extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IOPERATOR_", "REFLEX_"))}
     bin_dir = str(Path(sys.executable).parent)
     env.update(
@@ -70,6 +72,7 @@ def app_env(*, port: int, data_dir: Path, database_url: str, redis_url: str = ""
             "IOPERATOR_LOG_JSON": "true",
         }
     )
+    env.update(extra or {})
     if redis_url:
         env["IOPERATOR_REDIS_URL"] = redis_url
         env.setdefault("GRANIAN_WORKERS", "2")
@@ -86,13 +89,18 @@ def app_env(*, port: int, data_dir: Path, database_url: str, redis_url: str = ""
 
 @contextlib.contextmanager
 def running_app(
-    *, database_url: str | None = None, redis_url: str = "", log_dir: Path | None = None, timeout: float = 300
+    *,
+    database_url: str | None = None,
+    redis_url: str = "",
+    log_dir: Path | None = None,
+    timeout: float = 300,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[RunningApp]:
     """Migrate a database, start `reflex run --env prod` on a free port, yield once it answers."""
     work = Path(tempfile.mkdtemp(prefix="ioperator-app-"))
     port = free_port()
     database_url = database_url or f"sqlite:///{work / 'app.db'}"
-    env = app_env(port=port, data_dir=work / "data", database_url=database_url, redis_url=redis_url)
+    env = app_env(port=port, data_dir=work / "data", database_url=database_url, redis_url=redis_url, extra=extra_env)
     subprocess.run([sys.executable, "-m", "ioperator", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     log_path = (log_dir or work) / "server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

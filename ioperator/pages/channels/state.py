@@ -1,0 +1,293 @@
+"""State of the Channels page. Provider calls run in background events, so the page stays
+responsive and shows a pending state; the state lock is held only while the page's vars change.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from ioperator.core.config import get_settings
+from ioperator.core.errors import NotAuthenticated, ServiceError
+from ioperator.core.i18n import format_datetime, translate
+from ioperator.models.integration import Integration, IntegrationStatus
+from ioperator.services import integrations
+from ioperator.state.base import SessionState, form_errors, tenant_scope
+
+KIND = "channel"
+
+
+class ChannelsState(rx.State):
+    cards: list[dict[str, str]] = []
+    webhook_ready: bool = True
+    webhook_base: str = ""
+    error: str = ""
+    busy_slug: str = ""
+    # connect / settings dialog
+    dialog_open: bool = False
+    dialog_slug: str = ""
+    dialog_title: str = ""
+    dialog_docs: str = ""
+    dialog_fields: list[dict[str, str]] = []
+    dialog_error: str = ""
+    dialog_field_errors: dict[str, str] = {}
+    dialog_busy: bool = False
+    dialog_form_key: int = 0
+    finish_steps: list[dict[str, str]] = []
+    # disconnect confirmation
+    disconnect_slug: str = ""
+    disconnect_title: str = ""
+    # event log
+    events_open: bool = False
+    events_slug: str = ""
+    events_title: str = ""
+    events_rows: list[dict[str, str]] = []
+    events_page: int = 1
+    events_pages: int = 1
+
+    # --- loading ---------------------------------------------------------------------------
+    @rx.event
+    async def load(self) -> None:
+        base = await self.get_state(SessionState)
+        try:
+            with base._tenant_session() as (session, tenant):
+                rows = integrations.list_integrations(session=session, tenant=tenant, kind=KIND)
+                self._set_cards(rows, base.lang, base.business_timezone)
+        except NotAuthenticated:
+            return
+        webhook_base = get_settings().effective_webhook_base_url
+        self.webhook_base = webhook_base
+        self.webhook_ready = webhook_base.startswith("https://")
+
+    def _set_cards(self, rows: list[Integration], lang: str, timezone: str) -> None:
+        by_provider = {row.provider: row for row in rows}
+        cards = []
+        for entry in integrations.catalog(lang=lang, kind=KIND):
+            row = by_provider.get(entry.slug)
+            status = row.status.value if row else IntegrationStatus.DISCONNECTED.value
+            cards.append(
+                {
+                    "slug": entry.slug,
+                    "title": entry.title,
+                    "description": entry.description,
+                    "logo": entry.logo,
+                    "docs_url": entry.docs_url,
+                    "status": status,
+                    "status_label": translate(f"channels.status.{status}", lang),
+                    "found": row.found_title if row and status != "disconnected" else "",
+                    "last_event": format_datetime(row.last_event_at, timezone) if row else "",
+                    "error": row.error_message if row and status == "error" else "",
+                    "id": str(row.id) if row else "",
+                }
+            )
+        self.cards = cards
+
+    def _card(self, slug: str) -> dict[str, str]:
+        return next((c for c in self.cards if c["slug"] == slug), {})
+
+    # --- connect / settings ----------------------------------------------------------------
+    @rx.event
+    async def open_dialog(self, slug: str) -> None:
+        base = await self.get_state(SessionState)
+        card = self._card(slug)
+        entry = next((e for e in integrations.catalog(lang=base.lang, kind=KIND) if e.slug == slug), None)
+        if entry is None:
+            return
+        masked: dict[str, str] = {}
+        values: dict[str, str] = {}
+        if card.get("id"):
+            try:
+                with base._tenant_session() as (session, tenant):
+                    row = integrations.get_integration_or_raise(
+                        session=session, tenant=tenant, integration_id=int(card["id"])
+                    )
+                    public = integrations.to_public(row)
+                    masked = public.masked_secrets
+                    values = {k: str(v) for k, v in public.config.items() if v is not None}
+                    self.finish_steps = (
+                        _steps(row, base.lang) if row.status is not IntegrationStatus.DISCONNECTED else []
+                    )
+            except (NotAuthenticated, ServiceError):
+                return
+        else:
+            self.finish_steps = []
+        self.dialog_fields = [
+            {
+                "name": f.name,
+                "title": f.title,
+                "help": f.help,
+                "secret": "1" if f.secret else "",
+                "required": "1" if f.required and not (f.secret and masked.get(f.name)) else "",
+                "input_type": f.input_type,
+                "placeholder": f.placeholder,
+                "value": values.get(f.name, f.default),
+                "kept": translate("channels.secret_kept", base.lang, masked=masked[f.name])
+                if masked.get(f.name)
+                else "",
+            }
+            for f in entry.fields
+        ]
+        connected = card.get("status") in ("connected", "error")
+        self.dialog_title = translate(
+            "channels.configure_title" if connected else "channels.connect_title", base.lang, provider=entry.title
+        )
+        self.dialog_slug, self.dialog_docs = slug, entry.docs_url
+        self.dialog_error, self.dialog_field_errors, self.dialog_busy = "", {}, False
+        self.finish_steps = self.finish_steps if connected else []
+        self.dialog_form_key += 1
+        self.dialog_open = True
+
+    @rx.event
+    def set_dialog_open(self, value: bool) -> None:
+        if not self.dialog_busy:
+            self.dialog_open = value
+
+    @rx.event(background=True)
+    async def submit(self, form: dict[str, str]) -> EventSpec | None:
+        async with self:
+            if self.dialog_busy:
+                return None
+            base = await self.get_state(SessionState)
+            token, lang, timezone = base._cookie_token(), base.lang, base.business_timezone
+            slug, card = self.dialog_slug, self._card(self.dialog_slug)
+            self.dialog_busy, self.dialog_error, self.dialog_field_errors = True, "", {}
+        existing = int(card["id"]) if card.get("id") else None
+        try:
+            with tenant_scope(token) as (session, current):
+                row = await integrations.connect(
+                    session=session, tenant=current.tenant, provider=slug, values=dict(form), integration_id=existing
+                )
+                steps, title = _steps(row, lang), row.found_title
+                session.flush()
+                rows = integrations.list_integrations(session=session, tenant=current.tenant, kind=KIND)
+        except NotAuthenticated:
+            async with self:
+                self.dialog_busy = False
+            return rx.redirect("/login")
+        except ServiceError as exc:
+            async with self:
+                self.dialog_field_errors, self.dialog_error = form_errors(exc, lang)
+                self.dialog_busy = False
+            return None
+        async with self:
+            self._set_cards(rows, lang, timezone)
+            self.dialog_busy = False
+            self.finish_steps = steps
+            self.dialog_open = bool(steps)  # WhatsApp/Instagram: show what to paste into Meta
+        return rx.toast.success(translate("channels.connected_toast", lang, title=title))
+
+    @rx.event
+    def close_finish(self) -> None:
+        self.dialog_open = False
+        self.finish_steps = []
+
+    # --- test ------------------------------------------------------------------------------
+    @rx.event(background=True)
+    async def test(self, slug: str) -> EventSpec | None:
+        async with self:
+            base = await self.get_state(SessionState)
+            token, lang, timezone = base._cookie_token(), base.lang, base.business_timezone
+            card = self._card(slug)
+            if not card.get("id") or self.busy_slug:
+                return None
+            self.busy_slug, self.error = slug, ""
+        try:
+            with tenant_scope(token) as (session, current):
+                row = await integrations.test(session=session, tenant=current.tenant, integration_id=int(card["id"]))
+                ok, title, message = row.status is IntegrationStatus.CONNECTED, row.found_title, row.error_message
+                session.flush()
+                rows = integrations.list_integrations(session=session, tenant=current.tenant, kind=KIND)
+        except NotAuthenticated:
+            return rx.redirect("/login")
+        except ServiceError as exc:
+            async with self:
+                self.error, self.busy_slug = exc.message(lang), ""
+            return None
+        async with self:
+            self._set_cards(rows, lang, timezone)
+            self.busy_slug = ""
+        if ok:
+            return rx.toast.success(translate("channels.test_ok", lang, title=title))
+        return rx.toast.error(translate("channels.test_failed", lang, message=message))
+
+    # --- disconnect ------------------------------------------------------------------------
+    @rx.event
+    def ask_disconnect(self, slug: str) -> None:
+        card = self._card(slug)
+        self.disconnect_slug, self.disconnect_title = slug, card.get("title", "")
+
+    @rx.event
+    def cancel_disconnect(self) -> None:
+        self.disconnect_slug = ""
+
+    @rx.event(background=True)
+    async def confirm_disconnect(self) -> EventSpec | None:
+        async with self:
+            base = await self.get_state(SessionState)
+            token, lang, timezone = base._cookie_token(), base.lang, base.business_timezone
+            slug, card = self.disconnect_slug, self._card(self.disconnect_slug)
+            self.disconnect_slug, self.busy_slug, self.error = "", slug, ""
+        try:
+            with tenant_scope(token) as (session, current):
+                await integrations.disconnect(session=session, tenant=current.tenant, integration_id=int(card["id"]))
+                session.flush()
+                rows = integrations.list_integrations(session=session, tenant=current.tenant, kind=KIND)
+        except NotAuthenticated:
+            return rx.redirect("/login")
+        except (ServiceError, KeyError, ValueError) as exc:
+            async with self:
+                self.error = exc.message(lang) if isinstance(exc, ServiceError) else ""
+                self.busy_slug = ""
+            return None
+        async with self:
+            self._set_cards(rows, lang, timezone)
+            self.busy_slug = ""
+        return rx.toast.success(translate("channels.disconnected_toast", lang, provider=card.get("title", "")))
+
+    # --- event log -------------------------------------------------------------------------
+    @rx.event
+    async def open_events(self, slug: str) -> None:
+        card = self._card(slug)
+        if not card.get("id"):
+            return
+        base = await self.get_state(SessionState)
+        self.events_slug = slug
+        self.events_title = translate("channels.events_title", base.lang, provider=card.get("title", ""))
+        self.events_page = 1
+        await self._load_events()
+        self.events_open = True
+
+    @rx.event
+    def set_events_open(self, value: bool) -> None:
+        self.events_open = value
+
+    @rx.event
+    async def events_move(self, delta: int) -> None:
+        self.events_page = min(max(1, self.events_page + delta), self.events_pages)
+        await self._load_events()
+
+    async def _load_events(self) -> None:
+        base = await self.get_state(SessionState)
+        card = self._card(self.events_slug)
+        try:
+            with base._tenant_session() as (session, tenant):
+                rows, total = integrations.list_events(
+                    session=session, tenant=tenant, integration_id=int(card["id"]), page=self.events_page
+                )
+        except (NotAuthenticated, ServiceError, KeyError, ValueError):
+            self.events_rows = []
+            return
+        self.events_pages = max(1, -(-total // integrations.EVENTS_PAGE_SIZE))
+        self.events_rows = [
+            {
+                "kind": r.kind.value,
+                "label": translate(f"event.{r.kind.value}", base.lang),
+                "detail": r.detail,
+                "time": base._time(r.created_at),
+            }
+            for r in rows
+        ]
+
+
+def _steps(row: Integration, lang: str) -> list[dict[str, str]]:
+    return [{"label": translate(s.label_key, lang), "value": s.value} for s in integrations.setup_steps(row)]
