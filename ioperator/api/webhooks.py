@@ -20,7 +20,7 @@ from ioperator.adapters.errors import MalformedPayload
 from ioperator.api.deps import DbSession
 from ioperator.core.logging import get_logger
 from ioperator.models.integration import EventKind, Integration, IntegrationStatus
-from ioperator.services import inbox, integrations
+from ioperator.services import inbox, integration_events, integrations
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], include_in_schema=False)
 log = get_logger("webhooks")
@@ -42,7 +42,7 @@ def verify_subscription(provider: str, integration_id: int, request: Request, se
         return _error(404, "not_found")
     challenge = cls.verify_handshake(params=request.query_params, webhook_secret=integration.webhook_secret or "")
     if challenge is None:
-        integrations.record_event(
+        integration_events.record_event(
             session=session, integration=integration, kind=EventKind.WEBHOOK_REJECTED, detail="verify_token"
         )
         return _error(403, "forbidden")
@@ -69,14 +69,14 @@ def _process(session: Session, provider: str, integration_id: int, headers: dict
     if not cls.verify_delivery(
         headers=headers, body=body, secrets=secrets, webhook_secret=integration.webhook_secret or ""
     ):
-        integrations.record_event(
+        integration_events.record_event(
             session=session, integration=integration, kind=EventKind.WEBHOOK_REJECTED, detail="signature"
         )
         return Outcome(401, "invalid_signature")
     try:
         messages = cls.parse_delivery(body)
     except MalformedPayload as exc:
-        integrations.record_event(
+        integration_events.record_event(
             session=session,
             integration=integration,
             kind=EventKind.WEBHOOK_REJECTED,
@@ -84,7 +84,7 @@ def _process(session: Session, provider: str, integration_id: int, headers: dict
         )
         return Outcome(400, "malformed_payload")
     stored = inbox.store_inbound(session=session, integration=integration, messages=messages)
-    integrations.record_event(
+    integration_events.record_event(
         session=session,
         integration=integration,
         kind=EventKind.WEBHOOK_RECEIVED,

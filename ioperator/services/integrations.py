@@ -7,16 +7,15 @@ transaction keeps nothing. Secrets are stored encrypted and only ever shown mask
 
 from __future__ import annotations
 
+import contextlib
 import json
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, select
 
 from ioperator.adapters import registry
-from ioperator.adapters.base import Adapter, FormField, ProviderConfig
+from ioperator.adapters.base import Adapter, ProviderConfig
 from ioperator.adapters.channels.base import ChannelAdapter, ConnectContext, SetupStep
 from ioperator.adapters.errors import AdapterError, InvalidAuth, RateLimited
 from ioperator.core import crypto
@@ -25,73 +24,13 @@ from ioperator.core.config import get_settings
 from ioperator.core.db import utcnow
 from ioperator.core.errors import IntegrationFailed, NotFound, ValidationFailed
 from ioperator.core.http import http_client, provider_base_url
-from ioperator.core.i18n import translate
 from ioperator.models.integration import (
     EventKind,
     Integration,
-    IntegrationEvent,
     IntegrationPublic,
     IntegrationStatus,
 )
-
-EVENTS_PAGE_SIZE = 20
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    slug: str
-    kind: str
-    title: str
-    description: str
-    docs_url: str
-    logo: str
-    available: bool
-    unavailable_reason: str
-    allow_multiple: bool
-    fields: list[FormField]
-    config_schema: dict[str, Any]
-
-
-def catalog(*, lang: str = "en", kind: str | None = None) -> list[CatalogEntry]:
-    """Every registered provider, with its form fields and JSON Schema in the reader's language."""
-    return [_catalog_entry(cls, lang) for cls in registry.all_adapters(kind)]
-
-
-def _catalog_entry(cls: type[Adapter], lang: str) -> CatalogEntry:
-    def tr(key: str, fallback: str) -> str:
-        text = translate(key, lang)
-        return fallback if text == key else text
-
-    fields = [
-        FormField(
-            name=f.name,
-            title=tr(f"provider.{cls.slug}.{f.name}", f.title),
-            help=tr(f"provider.{cls.slug}.{f.name}.help", f.help),
-            secret=f.secret,
-            required=f.required,
-            default=f.default,
-            input_type=f.input_type,
-            placeholder=f.placeholder,
-        )
-        for f in cls.form_fields()
-    ]
-    schema = cls.config_schema()
-    for f in fields:
-        prop = schema.get("properties", {}).get(f.name, {})
-        prop["title"], prop["description"] = f.title, f.help
-    return CatalogEntry(
-        slug=cls.slug,
-        kind=cls.kind,
-        title=cls.title,
-        description=tr(f"provider.{cls.slug}.description", cls.description),
-        docs_url=cls.docs_url,
-        logo=cls.logo,
-        available=cls.available,
-        unavailable_reason=cls.unavailable_reason,
-        allow_multiple=cls.allow_multiple,
-        fields=fields,
-        config_schema=schema,
-    )
+from ioperator.services import integration_events
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -185,8 +124,11 @@ async def connect(
     integration.webhook_secret = integration.webhook_secret or crypto.new_token(24)
     session.add(integration)
     session.flush()  # the id goes into the webhook URL
+    previous = _stored_config(cls, existing) if was_connected and existing and existing.secrets else None
     if isinstance(adapter, ChannelAdapter):
         integration.provider_state = await _call(adapter.connect(_context(integration)))
+        if previous is not None and previous != config:
+            await _undo_previous(previous, cls, integration)
 
     now = utcnow()
     integration.config = config.public_values()
@@ -200,7 +142,7 @@ async def connect(
         integration.connected_by = tenant.user_id
         integration.connected_at = now
     session.add(integration)
-    record_event(
+    integration_events.record_event(
         session=session,
         integration=integration,
         kind=EventKind.RECONFIGURED if was_connected else EventKind.CONNECTED,
@@ -221,13 +163,17 @@ async def test(*, session: Session, tenant: TenantContext, integration_id: int) 
     except IntegrationFailed as exc:
         integration.status = IntegrationStatus.ERROR
         integration.error_message = exc.message("en")[:500]
-        record_event(session=session, integration=integration, kind=EventKind.TEST_FAILED, detail=exc.adapter_key)
+        integration_events.record_event(
+            session=session, integration=integration, kind=EventKind.TEST_FAILED, detail=exc.adapter_key
+        )
     else:
         integration.status = IntegrationStatus.CONNECTED
         integration.error_message = ""
         integration.found_title = info.title[:200]
         integration.found_details = dict(info.details)
-        record_event(session=session, integration=integration, kind=EventKind.TESTED, detail=info.title)
+        integration_events.record_event(
+            session=session, integration=integration, kind=EventKind.TESTED, detail=info.title
+        )
     integration.updated_at = utcnow()
     session.add(integration)
     session.flush()
@@ -257,50 +203,10 @@ async def disconnect(*, session: Session, tenant: TenantContext, integration_id:
     integration.error_message = ""
     integration.updated_at = utcnow()
     session.add(integration)
-    record_event(session=session, integration=integration, kind=EventKind.DISCONNECTED, detail=detail)
+    integration_events.record_event(
+        session=session, integration=integration, kind=EventKind.DISCONNECTED, detail=detail
+    )
     return integration
-
-
-# --- event log --------------------------------------------------------------------------------
-def record_event(*, session: Session, integration: Integration, kind: EventKind, detail: str = "") -> None:
-    now = utcnow()
-    assert integration.id is not None
-    session.add(
-        IntegrationEvent(
-            business_id=integration.business_id,
-            integration_id=integration.id,
-            kind=kind,
-            detail=detail[:500],
-            created_at=now,
-        )
-    )
-    integration.last_event_at = now
-    session.add(integration)
-    cutoff = now - timedelta(days=get_settings().integration_event_retention_days)
-    session.exec(
-        delete(IntegrationEvent).where(
-            col(IntegrationEvent.integration_id) == integration.id, col(IntegrationEvent.created_at) < cutoff
-        )
-    )
-    session.flush()
-
-
-def list_events(
-    *, session: Session, tenant: TenantContext, integration_id: int, page: int = 1, page_size: int = EVENTS_PAGE_SIZE
-) -> tuple[list[IntegrationEvent], int]:
-    """One page of the integration's events, newest first, and the total count."""
-    integration = get_integration_or_raise(session=session, tenant=tenant, integration_id=integration_id)
-    page = max(1, page)
-    where = (IntegrationEvent.integration_id == integration.id, IntegrationEvent.business_id == tenant.business_id)
-    total = int(session.exec(select(func.count()).select_from(IntegrationEvent).where(*where)).one())
-    rows = session.exec(
-        select(IntegrationEvent)
-        .where(*where)
-        .order_by(col(IntegrationEvent.created_at).desc(), col(IntegrationEvent.id).desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return list(rows), total
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -351,6 +257,15 @@ def _context(integration: Integration) -> ConnectContext:
         webhook_url=webhook_url(integration),
         webhook_secret=integration.webhook_secret or "",
     )
+
+
+async def _undo_previous(previous: ProviderConfig, cls: type[Adapter], integration: Integration) -> None:
+    """Credentials changed (e.g. another bot): remove our webhook from the old account, best effort."""
+    old = _build(cls, previous)
+    if isinstance(old, ChannelAdapter):
+        # the old credentials may be revoked: then nothing more can be done with them
+        with contextlib.suppress(AdapterError):
+            await old.disconnect(_context(integration), dict(integration.provider_state))
 
 
 def _require_public_webhook_url() -> None:

@@ -28,7 +28,7 @@ from ioperator.models.auth import AuthSession
 from ioperator.models.inbox import Conversation
 from ioperator.models.integration import Integration, IntegrationEvent, IntegrationStatus
 from ioperator.models.user import MemberUpdate, Role, User
-from ioperator.services import accounts, auth_sessions, inbox, integrations, team
+from ioperator.services import accounts, auth_sessions, inbox, integration_events, integrations, team
 from tests.api.conftest import sign_in
 from tests.factories import Tenant, context_for, make_business, make_member
 from tests.integration_env import TG_TOKEN, Fakes
@@ -105,7 +105,7 @@ SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
     "integrations.disconnect": lambda db, w: run(
         integrations.disconnect(session=db, tenant=w.b.ctx, integration_id=w.a_integration.id)
     ),
-    "integrations.list_events": lambda db, w: integrations.list_events(
+    "integration_events.list_events": lambda db, w: integration_events.list_events(
         session=db, tenant=w.b.ctx, integration_id=w.a_integration.id
     ),
     "inbox.list_conversation_messages": lambda db, w: inbox.list_conversation_messages(

@@ -14,7 +14,7 @@ from ioperator.core.db import utcnow
 from ioperator.core.errors import IntegrationFailed, NotFound, PermissionDenied, ValidationFailed
 from ioperator.models.integration import EventKind, Integration, IntegrationEvent, IntegrationStatus
 from ioperator.models.user import Role
-from ioperator.services import integrations
+from ioperator.services import integration_catalog, integration_events, integrations
 from tests.factories import context_for, make_business, make_member
 from tests.integration_env import (
     APP_SECRET,
@@ -34,13 +34,13 @@ def _count(db: Session, model: type) -> int:
 
 
 def test_catalog_lists_channels_with_schema_and_translations() -> None:
-    entries = {e.slug: e for e in integrations.catalog(kind="channel")}
+    entries = {e.slug: e for e in integration_catalog.catalog(kind="channel")}
     assert list(entries) == ["telegram", "whatsapp", "instagram"]
     telegram = entries["telegram"]
     assert telegram.logo == "/logos/telegram.svg" and telegram.docs_url.startswith("https://")
     assert [(f.name, f.secret, f.required) for f in telegram.fields] == [("bot_token", True, True)]
     assert telegram.config_schema["properties"]["bot_token"]["writeOnly"] is True
-    ru = {e.slug: e for e in integrations.catalog(kind="channel", lang="ru")}
+    ru = {e.slug: e for e in integration_catalog.catalog(kind="channel", lang="ru")}
     assert ru["telegram"].fields[0].title != telegram.fields[0].title
 
 
@@ -62,7 +62,7 @@ def test_connect_telegram_stores_encrypted_secret_and_sets_the_webhook(db: Sessi
     public = integrations.to_public(row)
     assert public.masked_secrets == {"bot_token": "••••AAAA"}
     assert TG_TOKEN not in public.model_dump_json()
-    events = integrations.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)[0]
+    events = integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)[0]
     assert [e.kind for e in events] == [EventKind.CONNECTED]
 
 
@@ -145,7 +145,9 @@ def test_reconfigure_with_blank_secret_keeps_the_stored_one(db: Session, fakes: 
     )
     assert again.id == first.id
     assert json.loads(again.secrets or "{}") == {"access_token": WA_TOKEN, "app_secret": APP_SECRET}
-    kinds = [e.kind for e in integrations.list_events(session=db, tenant=tenant.ctx, integration_id=first.id or 0)[0]]
+    kinds = [
+        e.kind for e in integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=first.id or 0)[0]
+    ]
     assert kinds == [EventKind.RECONFIGURED, EventKind.CONNECTED]
 
 
@@ -175,7 +177,9 @@ def test_test_updates_status_and_logs(db: Session, fakes: Fakes) -> None:
     fakes.graph.objects[IG_ACCOUNT_ID] = (IG_TOKEN, fakes.graph.objects[IG_ACCOUNT_ID][1])
     ok = run(integrations.test(session=db, tenant=tenant.ctx, integration_id=row.id or 0))
     assert ok.status is IntegrationStatus.CONNECTED and ok.error_message == ""
-    kinds = [e.kind for e in integrations.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)[0]]
+    kinds = [
+        e.kind for e in integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)[0]
+    ]
     assert kinds == [EventKind.TESTED, EventKind.TEST_FAILED, EventKind.CONNECTED]
 
 
@@ -193,7 +197,9 @@ def test_disconnect_deletes_the_webhook_and_forgets_secrets(db: Session, fakes: 
         integrations.connect(session=db, tenant=tenant.ctx, provider="telegram", values={"bot_token": TG_TOKEN})
     )
     assert again.id == row.id
-    kinds = [e.kind for e in integrations.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)[0]]
+    kinds = [
+        e.kind for e in integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)[0]
+    ]
     assert kinds == [EventKind.CONNECTED, EventKind.DISCONNECTED, EventKind.CONNECTED]
 
 
@@ -238,9 +244,24 @@ def test_event_log_pages_newest_first_and_retention(db: Session, fakes: Fakes) -
     db.add(old)
     db.flush()
     for n in range(25):
-        integrations.record_event(session=db, integration=row, kind=EventKind.WEBHOOK_RECEIVED, detail=f"#{n}")
-    page1, total = integrations.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)
-    page2, _ = integrations.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0, page=2)
+        integration_events.record_event(session=db, integration=row, kind=EventKind.WEBHOOK_RECEIVED, detail=f"#{n}")
+    page1, total = integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)
+    page2, _ = integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0, page=2)
     assert total == 26  # the 400-day-old event was purged (retention 90 days)
     assert [e.detail for e in page1[:2]] == ["#24", "#23"] and len(page1) == 20
     assert page2[-1].kind is EventKind.CONNECTED
+
+
+def test_switching_to_another_bot_removes_the_old_webhook(db: Session, fakes: Fakes) -> None:
+    tenant = make_business(db)
+    other_token = "654321:" + "C" * 35
+    fakes.telegram.add_bot(other_token, username="new_bot", first_name="New")
+    row = run(integrations.connect(session=db, tenant=tenant.ctx, provider="telegram", values={"bot_token": TG_TOKEN}))
+    run(
+        integrations.connect(
+            session=db, tenant=tenant.ctx, provider="telegram", integration_id=row.id, values={"bot_token": other_token}
+        )
+    )
+    assert fakes.telegram.webhooks[other_token]["url"].endswith(f"/webhooks/telegram/{row.id}")
+    assert fakes.telegram.webhooks.get(TG_TOKEN, {}).get("url", "") == ""
+    assert row.found_title == "@new_bot"

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from ioperator.api.deps import DbSession, Tenant, require_json
 from ioperator.api.errors import request_language
 from ioperator.models.integration import IntegrationEventPublic, IntegrationPublic
-from ioperator.services import integrations
+from ioperator.services import integration_catalog, integration_events, integrations
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"], dependencies=[Depends(require_json)])
 
@@ -63,7 +63,7 @@ def catalog(request: Request, kind: str | None = None) -> list[CatalogProvider]:
             **{k: v for k, v in entry.__dict__.items() if k != "fields"},
             fields=[CatalogField(**{k: getattr(f, k) for k in CatalogField.model_fields}) for f in entry.fields],
         )
-        for entry in integrations.catalog(lang=lang, kind=kind)
+        for entry in integration_catalog.catalog(lang=lang, kind=kind)
     ]
 
 
@@ -116,10 +116,12 @@ async def disconnect(integration_id: int, session: DbSession, tenant: Tenant) ->
 def events(
     integration_id: int, session: DbSession, tenant: Tenant, page: int = Query(1, ge=1, le=10_000)
 ) -> EventsPage:
-    rows, total = integrations.list_events(session=session, tenant=tenant, integration_id=integration_id, page=page)
+    rows, total = integration_events.list_events(
+        session=session, tenant=tenant, integration_id=integration_id, page=page
+    )
     return EventsPage(
         items=[IntegrationEventPublic.model_validate(r) for r in rows],
         total=total,
         page=page,
-        page_size=integrations.EVENTS_PAGE_SIZE,
+        page_size=integration_events.EVENTS_PAGE_SIZE,
     )

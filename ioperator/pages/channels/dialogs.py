@@ -116,18 +116,25 @@ def connect_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title(state.dialog_title),
             rx.cond(
-                state.finish_steps.length() > 0,
+                state.dialog_finished,
                 rx.vstack(
                     rx.heading(t("channels.finish_title"), size="3"),
                     finish,
-                    rx.divider(),
+                    rx.hstack(rx.button(t("channels.done"), on_click=state.close_finish), justify="end", width="100%"),
                     spacing="3",
                     width="100%",
-                    margin_bottom="16px",
                 ),
-                rx.fragment(),
+                rx.vstack(
+                    rx.cond(
+                        state.finish_steps.length() > 0,
+                        rx.vstack(finish, rx.divider(), spacing="3", width="100%"),
+                        rx.fragment(),
+                    ),
+                    form,
+                    spacing="4",
+                    width="100%",
+                ),
             ),
-            form,
             max_width="520px",
         ),
         open=state.dialog_open,

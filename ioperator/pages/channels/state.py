@@ -11,7 +11,7 @@ from ioperator.core.config import get_settings
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import format_datetime, translate
 from ioperator.models.integration import Integration, IntegrationStatus
-from ioperator.services import integrations
+from ioperator.services import integration_catalog, integration_events, integrations
 from ioperator.state.base import SessionState, form_errors, tenant_scope
 
 KIND = "channel"
@@ -34,6 +34,7 @@ class ChannelsState(rx.State):
     dialog_busy: bool = False
     dialog_form_key: int = 0
     finish_steps: list[dict[str, str]] = []
+    dialog_finished: bool = False  # connected: only the values to paste into the provider's console
     # disconnect confirmation
     disconnect_slug: str = ""
     disconnect_title: str = ""
@@ -62,7 +63,7 @@ class ChannelsState(rx.State):
     def _set_cards(self, rows: list[Integration], lang: str, timezone: str) -> None:
         by_provider = {row.provider: row for row in rows}
         cards = []
-        for entry in integrations.catalog(lang=lang, kind=KIND):
+        for entry in integration_catalog.catalog(lang=lang, kind=KIND):
             row = by_provider.get(entry.slug)
             status = row.status.value if row else IntegrationStatus.DISCONNECTED.value
             cards.append(
@@ -90,7 +91,7 @@ class ChannelsState(rx.State):
     async def open_dialog(self, slug: str) -> None:
         base = await self.get_state(SessionState)
         card = self._card(slug)
-        entry = next((e for e in integrations.catalog(lang=base.lang, kind=KIND) if e.slug == slug), None)
+        entry = next((e for e in integration_catalog.catalog(lang=base.lang, kind=KIND) if e.slug == slug), None)
         if entry is None:
             return
         masked: dict[str, str] = {}
@@ -134,6 +135,7 @@ class ChannelsState(rx.State):
         self.dialog_slug, self.dialog_docs = slug, entry.docs_url
         self.dialog_error, self.dialog_field_errors, self.dialog_busy = "", {}, False
         self.finish_steps = self.finish_steps if connected else []
+        self.dialog_finished = False
         self.dialog_form_key += 1
         self.dialog_open = True
 
@@ -173,12 +175,14 @@ class ChannelsState(rx.State):
             self._set_cards(rows, lang, timezone)
             self.dialog_busy = False
             self.finish_steps = steps
+            self.dialog_finished = bool(steps)
             self.dialog_open = bool(steps)  # WhatsApp/Instagram: show what to paste into Meta
         return rx.toast.success(translate("channels.connected_toast", lang, title=title))
 
     @rx.event
     def close_finish(self) -> None:
         self.dialog_open = False
+        self.dialog_finished = False
         self.finish_steps = []
 
     # --- test ------------------------------------------------------------------------------
@@ -271,13 +275,13 @@ class ChannelsState(rx.State):
         card = self._card(self.events_slug)
         try:
             with base._tenant_session() as (session, tenant):
-                rows, total = integrations.list_events(
+                rows, total = integration_events.list_events(
                     session=session, tenant=tenant, integration_id=int(card["id"]), page=self.events_page
                 )
         except (NotAuthenticated, ServiceError, KeyError, ValueError):
             self.events_rows = []
             return
-        self.events_pages = max(1, -(-total // integrations.EVENTS_PAGE_SIZE))
+        self.events_pages = max(1, -(-total // integration_events.EVENTS_PAGE_SIZE))
         self.events_rows = [
             {
                 "kind": r.kind.value,
