@@ -330,9 +330,11 @@ def run_one(name: str, database_url: str | None, plan: Plan, concurrency: int, l
     non_200 = [r for r in everything if r.status != 200]
     stored_sum = sum(r.stored or 0 for r in everything)
     duplicates_stored = [r for r in everything if r.duplicate and r.status == 200 and r.stored != 0]
-    statuses: dict[str, int] = {}
-    for r in non_200:
-        statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
+    statuses = Counter(str(r.status) for r in non_200)
+    acknowledged: Counter[str] = Counter()  # message id -> `stored` summed over its 200 answers
+    for delivery, result in zip(plan.warmup + plan.timed, everything, strict=True):
+        if result.status == 200:
+            acknowledged[delivery.message_key] += result.stored or 0
     return {
         "database": name,
         "deliveries": len(timed),
@@ -345,13 +347,17 @@ def run_one(name: str, database_url: str | None, plan: Plan, concurrency: int, l
         "p99_ms": round(percentile(latencies, 99), 1),
         "max_ms": round(max(latencies), 1),
         "non_200": len(non_200),
-        "non_200_by_status": statuses,
-        "non_200_samples": [r.error for r in non_200[:5]],
+        "non_200_by_status": dict(statuses),
+        "non_200_samples": [{"count": n, "body": text} for text, n in Counter(r.error for r in non_200).most_common(3)],
         "unique_sent": len(sent),
         "message_rows": rows["messages"],
         "stored_in_responses": stored_sum,
         "duplicates_answered_stored_nonzero": len(duplicates_stored),
         "lost": len(sent - keys),
+        "lost_after_200": len((set(acknowledged) - keys) & sent),
+        "never_answered_200": len(sent - set(acknowledged)),
+        "answered_stored_twice": sum(1 for n in acknowledged.values() if n > 1),
+        "answered_stored_never": sum(1 for n in acknowledged.values() if n == 0),
         "doubled": rows["doubled_ids"],
         "extra_rows": rows["messages"] - rows["distinct_ids"],
         "unexpected_rows": len(keys - sent),
@@ -371,7 +377,9 @@ def ok(figures: dict[str, Any]) -> bool:
         and figures["unexpected_rows"] == 0
         and figures["message_rows"] == figures["unique_sent"]
         and figures["stored_in_responses"] == figures["unique_sent"]
-        and figures["duplicates_answered_stored_nonzero"] == 0
+        and figures["lost_after_200"] == 0
+        and figures["answered_stored_twice"] == 0
+        and figures["answered_stored_never"] == 0
     )
 
 
@@ -381,24 +389,31 @@ def print_report(reports: list[dict[str, Any]], skipped: dict[str, str]) -> None
             f"\nWebhook intake, production build, {f['database']}: {f['deliveries']} Telegram deliveries "
             f"({f['duplicates']} re-sends) from {f['concurrency']} senders, after {f['warmup']} uncounted"
         )
-        print(f"  {'deliveries/s':<28}{f['deliveries_per_s']:>10.1f}   ({f['seconds']:.2f} s)")
-        print(f"  {'latency p50 / p99 / max ms':<28}{f['p50_ms']:>10.1f} / {f['p99_ms']:.1f} / {f['max_ms']:.1f}")
-        print(f"  {'non-200 responses':<28}{f['non_200']:>10}   {f['non_200_by_status'] or ''}")
-        print(f"  {'unique message ids sent':<28}{f['unique_sent']:>10}   (warm-up included)")
-        print(f"  {'rows in message':<28}{f['message_rows']:>10}")
-        print(f"  {'sum of stored in responses':<28}{f['stored_in_responses']:>10}")
-        print(f"  {'re-sends answered stored>0':<28}{f['duplicates_answered_stored_nonzero']:>10}")
-        print(f"  {'conversations / contacts':<28}{f['conversations']:>10} / {f['contacts']}")
-        print(f"  {'webhook_received events':<28}{f['webhook_received_events']:>10}")
+        print(f"  {'deliveries/s':<38}{f['deliveries_per_s']:>10.1f}   ({f['seconds']:.2f} s)")
+        print(f"  {'latency p50 / p99 / max ms':<38}{f['p50_ms']:>10.1f} / {f['p99_ms']:.1f} / {f['max_ms']:.1f}")
+        print(f"  {'non-200 responses':<38}{f['non_200']:>10}   {f['non_200_by_status'] or ''}")
+        print(f"  {'unique message ids sent':<38}{f['unique_sent']:>10}   (warm-up included)")
+        print(f"  {'rows in message':<38}{f['message_rows']:>10}")
+        print(f"  {'sum of stored in responses':<38}{f['stored_in_responses']:>10}")
+        print(
+            f"  {'re-sends answered stored: 1':<38}{f['duplicates_answered_stored_nonzero']:>10}"
+            "   (their original was still in flight, or refused)"
+        )
+        print(f"  {'conversations / contacts':<38}{f['conversations']:>10} / {f['contacts']}")
+        print(f"  {'webhook_received events':<38}{f['webhook_received_events']:>10}")
+        print(f"  {'ids never answered 200':<38}{f['never_answered_200']:>10}   (refused: a provider would retry)")
+        print(f"  {'ids lost after a 200':<38}{f['lost_after_200']:>10}")
+        print(f"  {'ids answered stored: 1 twice':<38}{f['answered_stored_twice']:>10}")
+        print(f"  {'ids answered 200 but never stored: 1':<38}{f['answered_stored_never']:>10}")
         print(f"  lost: {f['lost']}, doubled: {f['doubled']}  -> {'OK' if ok(f) else 'MISMATCH'}")
         log = f["log"]
         print(f"  server log: {log['errors']} error lines of {log['lines']} ({log['path']})")
         for entry in log["top"]:
             print(f"    {entry['count']:>6} x {entry['line']}")
         for sample in f["non_200_samples"]:
-            print(f"    non-200: {sample}")
+            print(f"    {sample['count']:>6} x non-200 body: {sample['body']}")
     for name, why in skipped.items():
-        print(f"\n{name}: skipped ({why})")
+        print(f"\n{name}: {why}")
 
 
 def main() -> None:
@@ -415,22 +430,31 @@ def main() -> None:
     log_dir = Path(args.log_dir) if args.log_dir else Path(tempfile.mkdtemp(prefix="ioperator-bench-logs-"))
     reports: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
-    if args.db in ("sqlite", "both"):
-        reports.append(run_one("sqlite", None, plan, args.concurrency, log_dir))
-    if args.db in ("postgres", "both"):
-        why = postgres_reachable(args.postgres_url)
-        if why:
-            print(f"[postgres] skipped: {args.postgres_url} does not answer ({why})", file=sys.stderr)
-            skipped["postgres"] = f"{args.postgres_url} does not answer: {why}"
-        else:
+    failed: dict[str, str] = {}
+    for name in ("sqlite", "postgres"):
+        if args.db not in (name, "both"):
+            continue
+        database_url = None
+        if name == "postgres":
+            why = postgres_reachable(args.postgres_url)
+            if why:
+                print(f"[postgres] skipped: {args.postgres_url} does not answer ({why})", file=sys.stderr)
+                skipped[name] = f"{args.postgres_url} does not answer: {why}"
+                continue
             fresh_postgres_schema(args.postgres_url)
-            reports.append(run_one("postgres", args.postgres_url, plan, args.concurrency, log_dir))
+            database_url = args.postgres_url
+        try:
+            reports.append(run_one(name, database_url, plan, args.concurrency, log_dir))
+        except RuntimeError as exc:  # the app did not start: report it, go on with the other database
+            print(f"[{name}] failed: {exc}", file=sys.stderr)
+            failed[name] = str(exc).splitlines()[0]
 
     if args.json:
-        print(json.dumps({"runs": reports, "skipped": skipped}, indent=2))
+        print(json.dumps({"runs": reports, "skipped": skipped, "failed": failed}, indent=2))
     else:
-        print_report(reports, skipped)
-    if not all(ok(f) for f in reports):
+        notes = {name: f"skipped ({why})" for name, why in skipped.items()}
+        print_report(reports, notes | {name: f"FAILED: {why}" for name, why in failed.items()})
+    if failed or not all(ok(f) for f in reports):
         sys.exit(1)
 
 

@@ -11,7 +11,9 @@ from ioperator.components.layout import loading
 from ioperator.core.config import get_settings
 from ioperator.core.logging import configure_logging
 from ioperator.core.observability import ObservabilityMiddleware
-from ioperator.pages.channels import ChannelsState, channels_page
+from ioperator.pages.channels import channels_page
+from ioperator.pages.crm import CrmCatalogState, crm_page
+from ioperator.pages.integrations.state import IntegrationsState
 from ioperator.pages.login import LoginState, login_page
 from ioperator.pages.overview import OverviewState, overview_page
 from ioperator.pages.profile import ProfileState, profile_page
@@ -56,11 +58,12 @@ app.add_page(
     title=page_title("signup.title"),
     on_load=[SessionState.load_public, SignupState.clear],
 )
-for page, route, title_key, state in (
-    (overview_page, routes.OVERVIEW, "overview.title", OverviewState),
-    (channels_page, routes.CHANNELS, "channels.title", ChannelsState),
-    (team_page, routes.TEAM, "team.title", TeamState),
-    (settings_page, routes.SETTINGS, "settings.title", SettingsState),
-    (profile_page, routes.PROFILE, "profile.title", ProfileState),
+for page, route, title_key, loaders in (
+    (overview_page, routes.OVERVIEW, "overview.title", [OverviewState.load]),
+    (channels_page, routes.CHANNELS, "channels.title", [IntegrationsState.load_channels]),
+    (crm_page, routes.CRM, "crm.title", [IntegrationsState.load_crm, CrmCatalogState.load]),
+    (team_page, routes.TEAM, "team.title", [TeamState.load]),
+    (settings_page, routes.SETTINGS, "settings.title", [SettingsState.load]),
+    (profile_page, routes.PROFILE, "profile.title", [ProfileState.load]),
 ):
-    app.add_page(page, route=route, title=page_title(title_key), on_load=[SessionState.require_login, state.load])
+    app.add_page(page, route=route, title=page_title(title_key), on_load=[SessionState.require_login, *loaders])

@@ -7,6 +7,7 @@ TEAM = "/team"
 SETTINGS = "/settings"
 PROFILE = "/profile"
 CHANNELS = "/agent/channels"
+CRM = "/agent/crm"
 
 PUBLIC = (LOGIN, SIGNUP)
 

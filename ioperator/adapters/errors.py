@@ -57,3 +57,9 @@ class MalformedPayload(AdapterError):
 
 
 ERROR_KEYS = ("invalid_auth", "cannot_connect", "rate_limited", "provider_error", "unsupported")
+
+
+class SlotUnavailable(ProviderError):
+    """The chosen time was taken (or closed) between the slot search and the booking."""
+
+    key = "slot_unavailable"

@@ -18,7 +18,8 @@ def register(cls: A) -> A:
 
 
 def _load() -> None:
-    import ioperator.adapters.channels  # noqa: F401  (registers the channel providers)
+    import ioperator.adapters.channels
+    import ioperator.adapters.crm  # noqa: F401  (registers the CRM providers)
 
 
 def get(slug: str) -> type[Adapter] | None:

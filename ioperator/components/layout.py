@@ -24,6 +24,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("nav.overview", "layout-dashboard", routes.OVERVIEW),
     NavItem("nav.channels", "message-circle", routes.CHANNELS, group_key="nav.agent"),
+    NavItem("nav.crm", "calendar-check", routes.CRM, group_key="nav.agent"),
     NavItem("nav.team", "users", routes.TEAM, group_key="nav.business"),
     NavItem("nav.settings", "building-2", routes.SETTINGS, group_key="nav.business"),
 ]

@@ -2,6 +2,7 @@
 
 from ioperator.models.auth import AuthSession
 from ioperator.models.business import Business
+from ioperator.models.crm import CrmServiceRow, CrmStaffRow
 from ioperator.models.inbox import Contact, ContactIdentity, Conversation, Message
 from ioperator.models.integration import Integration, IntegrationEvent
 from ioperator.models.user import Role, User
@@ -12,6 +13,8 @@ __all__ = [
     "Contact",
     "ContactIdentity",
     "Conversation",
+    "CrmServiceRow",
+    "CrmStaffRow",
     "Integration",
     "IntegrationEvent",
     "Message",

@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     WEBHOOK_RECEIVED = "webhook_received"
     WEBHOOK_REJECTED = "webhook_rejected"
     DISCONNECTED = "disconnected"
+    SYNCED = "synced"
+    SYNC_FAILED = "sync_failed"
 
 
 def _enum(enum: type[StrEnum]) -> sa.Enum:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ioperator.adapters import registry
 from ioperator.adapters.base import Adapter, FormField
+from ioperator.adapters.crm.base import OPERATIONS, CrmAdapter
 from ioperator.core.i18n import translate
 
 
@@ -21,6 +22,8 @@ class CatalogEntry:
     available: bool
     unavailable_reason: str
     allow_multiple: bool
+    operations: list[str]  # for CRMs: the operations this system supports
+    unsupported: dict[str, str]  # operation -> why not
     fields: list[FormField]
     config_schema: dict[str, Any]
 
@@ -62,6 +65,19 @@ def _catalog_entry(cls: type[Adapter], lang: str) -> CatalogEntry:
         available=cls.available,
         unavailable_reason=cls.unavailable_reason,
         allow_multiple=cls.allow_multiple,
+        operations=cls.supported_operations() if issubclass(cls, CrmAdapter) else [],
+        unsupported=_unsupported(cls),
         fields=fields,
         config_schema=schema,
     )
+
+
+def _unsupported(cls: type[Adapter]) -> dict[str, str]:
+    if not issubclass(cls, CrmAdapter):
+        return {}
+    supported = set(cls.supported_operations())
+    return {
+        op: cls.unsupported_reasons.get(op, f"{cls.title} does not offer this")
+        for op in OPERATIONS
+        if op not in supported
+    }

@@ -112,7 +112,7 @@ async def connect(
     if issubclass(cls, ChannelAdapter):
         _require_public_webhook_url()
     adapter = _build(cls, config)
-    info = await _call(adapter.test_connection())
+    info = await call(adapter.test_connection())
 
     integration = existing or Integration(
         business_id=tenant.business_id,
@@ -126,7 +126,7 @@ async def connect(
     session.flush()  # the id goes into the webhook URL
     previous = _stored_config(cls, existing) if was_connected and existing and existing.secrets else None
     if isinstance(adapter, ChannelAdapter):
-        integration.provider_state = await _call(adapter.connect(_context(integration)))
+        integration.provider_state = await call(adapter.connect(_context(integration)))
         if previous is not None and previous != config:
             await _undo_previous(previous, cls, integration)
 
@@ -159,7 +159,7 @@ async def test(*, session: Session, tenant: TenantContext, integration_id: int) 
     cls = _adapter_class(integration.provider)
     adapter = _build(cls, _stored_config(cls, integration))
     try:
-        info = await _call(adapter.test_connection())
+        info = await call(adapter.test_connection())
     except IntegrationFailed as exc:
         integration.status = IntegrationStatus.ERROR
         integration.error_message = exc.message("en")[:500]
@@ -191,7 +191,7 @@ async def disconnect(*, session: Session, tenant: TenantContext, integration_id:
     adapter = _build(cls, _stored_config(cls, integration))
     if isinstance(adapter, ChannelAdapter):
         try:
-            await _call(adapter.disconnect(_context(integration), dict(integration.provider_state)))
+            await call(adapter.disconnect(_context(integration), dict(integration.provider_state)))
         except IntegrationFailed as exc:
             if exc.adapter_key != InvalidAuth.key:
                 raise  # the provider side could still be undone later: keep everything as it is
@@ -247,6 +247,12 @@ def _stored_config(cls: type[Adapter], integration: Integration) -> ProviderConf
     return cls.parse_config({**integration.config, **stored_secrets(integration)})
 
 
+def build_adapter(integration: Integration) -> Adapter:
+    """An adapter for a connected integration, with its stored config."""
+    cls = _adapter_class(integration.provider)
+    return _build(cls, _stored_config(cls, integration))
+
+
 def _build(cls: type[Adapter], config: ProviderConfig) -> Adapter:
     return cls(config, http=http_client(), base_url=provider_base_url(cls.slug))
 
@@ -274,7 +280,7 @@ def _require_public_webhook_url() -> None:
         raise ValidationFailed("error.public_url_required", url=base)
 
 
-async def _call(awaitable: Any) -> Any:
+async def call(awaitable: Any) -> Any:
     """Await a provider call; adapter errors become the service error the UI and API show."""
     try:
         return await awaitable

@@ -49,7 +49,15 @@ def _channel(session: Session, tenant: TenantContext) -> ChecklistStep:
     return ChecklistStep(key="channel", done=connected, route="/agent/channels")
 
 
-STEPS: list[StepCheck] = [_account, _profile, _business_details, _team, _channel]
+def _crm(session: Session, tenant: TenantContext) -> ChecklistStep:
+    connected = any(
+        i.status is not IntegrationStatus.DISCONNECTED
+        for i in integrations.list_integrations(session=session, tenant=tenant, kind="crm")
+    )
+    return ChecklistStep(key="crm", done=connected, route="/agent/crm")
+
+
+STEPS: list[StepCheck] = [_account, _profile, _business_details, _team, _channel, _crm]
 
 
 def checklist(*, session: Session, tenant: TenantContext) -> list[ChecklistStep]:

@@ -28,7 +28,15 @@ from ioperator.models.auth import AuthSession
 from ioperator.models.inbox import Conversation
 from ioperator.models.integration import Integration, IntegrationEvent, IntegrationStatus
 from ioperator.models.user import MemberUpdate, Role, User
-from ioperator.services import accounts, auth_sessions, inbox, integration_events, integrations, team
+from ioperator.services import (
+    accounts,
+    auth_sessions,
+    crm_sync,
+    inbox,
+    integration_events,
+    integrations,
+    team,
+)
 from tests.api.conftest import sign_in
 from tests.factories import Tenant, context_for, make_business, make_member
 from tests.integration_env import TG_TOKEN, Fakes
@@ -111,6 +119,18 @@ SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
     "inbox.list_conversation_messages": lambda db, w: inbox.list_conversation_messages(
         session=db, tenant=w.b.ctx, conversation_id=w.a_conversation_id
     ),
+    "crm_sync.sync_catalog": lambda db, w: run(
+        crm_sync.sync_catalog(session=db, tenant=w.b.ctx, integration_id=w.a_integration.id or 0)
+    ),
+    "crm_sync.catalog_counts": lambda db, w: crm_sync.catalog_counts(
+        session=db, tenant=w.b.ctx, integration_id=w.a_integration.id or 0
+    ),
+    "crm_sync.list_services": lambda db, w: crm_sync.list_services(
+        session=db, tenant=w.b.ctx, integration_id=w.a_integration.id or 0
+    ),
+    "crm_sync.list_staff": lambda db, w: crm_sync.list_staff(
+        session=db, tenant=w.b.ctx, integration_id=w.a_integration.id or 0
+    ),
 }
 # Functions that take an id but answer None / do nothing instead of raising.
 SERVICE_SILENT: dict[str, Callable[[Session, World], Any]] = {
@@ -167,6 +187,7 @@ ROUTE_ATTEMPTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/integrations/{integration_id}/test", {}),
     ("DELETE", "/api/v1/integrations/{integration_id}", None),
     ("GET", "/api/v1/integrations/{integration_id}/events", None),
+    ("POST", "/api/v1/integrations/{integration_id}/sync", {}),
 ]
 
 

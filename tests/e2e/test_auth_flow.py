@@ -26,7 +26,7 @@ def test_sign_up_lands_on_the_overview_then_log_out_and_in(page: Page) -> None:
     expect(page).to_have_title("Overview · iOperator")
     expect(page.get_by_test_id("business-name")).to_have_text("Green Leaf Salon")
     expect(page.get_by_text("Set-up checklist")).to_be_visible()
-    expect(page.get_by_test_id("checklist-step")).to_have_count(5)
+    expect(page.get_by_test_id("checklist-step")).to_have_count(6)
 
     cookies = {c["name"]: c for c in page.context.cookies()}
     session_cookie = cookies["ioperator_session"]

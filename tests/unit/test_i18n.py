@@ -63,7 +63,7 @@ def test_dynamic_keys_exist() -> None:
     for role in Role:
         assert f"role.{role.value}" in en
     assert len(STEPS) >= 4
-    for key in ("account", "profile", "business", "team", "channel"):
+    for key in ("account", "profile", "business", "team", "channel", "crm"):
         assert f"onboarding.{key}.title" in en and f"onboarding.{key}.hint" in en
 
 

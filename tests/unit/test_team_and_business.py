@@ -140,10 +140,10 @@ def test_business_update_normalises(db: Session) -> None:
 def test_onboarding_checklist_follows_the_data(db: Session) -> None:
     tenant = make_business(db)
     steps = {s.key: s.done for s in onboarding.checklist(session=db, tenant=tenant.ctx)}
-    assert steps == {"account": True, "profile": True, "business": False, "team": False, "channel": False}
+    assert steps == {"account": True, "profile": True, "business": False, "team": False, "channel": False, "crm": False}
     business.update_business(
         session=db, tenant=tenant.ctx, business_in=BusinessUpdate(address="1 Main St", phone="+442079460958")
     )
     make_member(db, tenant)
     steps = {s.key: s.done for s in onboarding.checklist(session=db, tenant=tenant.ctx)}
-    assert steps == {"account": True, "profile": True, "business": True, "team": True, "channel": False}
+    assert steps == {"account": True, "profile": True, "business": True, "team": True, "channel": False, "crm": False}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,8 +10,9 @@ from pydantic import BaseModel
 
 from ioperator.api.deps import DbSession, Tenant, require_json
 from ioperator.api.errors import request_language
+from ioperator.core.errors import ServiceError
 from ioperator.models.integration import IntegrationEventPublic, IntegrationPublic
-from ioperator.services import integration_catalog, integration_events, integrations
+from ioperator.services import crm_sync, integration_catalog, integration_events, integrations
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"], dependencies=[Depends(require_json)])
 
@@ -35,6 +37,8 @@ class CatalogProvider(BaseModel):
     available: bool
     unavailable_reason: str
     allow_multiple: bool
+    operations: list[str]
+    unsupported: dict[str, str]
     fields: list[CatalogField]
     config_schema: dict[str, Any]
 
@@ -77,6 +81,9 @@ def list_integrations(session: DbSession, tenant: Tenant, kind: str | None = Non
 @router.post("", response_model=IntegrationPublic, status_code=201, summary="Connect (tested before it is saved)")
 async def connect(body: ConnectIn, session: DbSession, tenant: Tenant) -> IntegrationPublic:
     integration = await integrations.connect(session=session, tenant=tenant, provider=body.provider, values=body.config)
+    if integration.kind == "crm":
+        with contextlib.suppress(ServiceError):  # a failed first sync is kept as the integration's error
+            await crm_sync.sync_catalog(session=session, tenant=tenant, integration_id=integration.id or 0)
     return integrations.to_public(integration)
 
 
@@ -110,6 +117,18 @@ async def disconnect(integration_id: int, session: DbSession, tenant: Tenant) ->
     return integrations.to_public(
         await integrations.disconnect(session=session, tenant=tenant, integration_id=integration_id)
     )
+
+
+class SyncOut(BaseModel):
+    services: int
+    staff: int
+    changed: int
+
+
+@router.post("/{integration_id}/sync", response_model=SyncOut, summary="Copy the CRM's services and staff now")
+async def sync(integration_id: int, session: DbSession, tenant: Tenant) -> SyncOut:
+    result = await crm_sync.sync_catalog(session=session, tenant=tenant, integration_id=integration_id)
+    return SyncOut(services=result.services, staff=result.staff, changed=result.changed)
 
 
 @router.get("/{integration_id}/events", response_model=EventsPage, summary="The event log, newest first")

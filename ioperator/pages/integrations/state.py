@@ -1,23 +1,27 @@
-"""State of the Channels page. Provider calls run in background events, so the page stays
+"""State of the integration pages (AI Agent → Channels, AI Agent → CRM): one state, the page sets
+its `kind`. Provider calls run in background events, so the page stays
 responsive and shows a pending state; the state lock is held only while the page's vars change.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import reflex as rx
 from reflex.event import EventSpec
+from sqlmodel import Session
 
+from ioperator.core.auth import TenantContext
 from ioperator.core.config import get_settings
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import format_datetime, translate
 from ioperator.models.integration import Integration, IntegrationStatus
-from ioperator.services import integration_catalog, integration_events, integrations
+from ioperator.services import crm_sync, integration_catalog, integration_events, integrations
 from ioperator.state.base import SessionState, form_errors, tenant_scope
 
-KIND = "channel"
 
-
-class ChannelsState(rx.State):
+class IntegrationsState(rx.State):
+    kind: str = "channel"
     cards: list[dict[str, str]] = []
     webhook_ready: bool = True
     webhook_base: str = ""
@@ -48,40 +52,25 @@ class ChannelsState(rx.State):
 
     # --- loading ---------------------------------------------------------------------------
     @rx.event
-    async def load(self) -> None:
+    async def load_channels(self) -> None:
+        self.kind = "channel"
+        await self._load()
+
+    @rx.event
+    async def load_crm(self) -> None:
+        self.kind = "crm"
+        await self._load()
+
+    async def _load(self) -> None:
         base = await self.get_state(SessionState)
         try:
             with base._tenant_session() as (session, tenant):
-                rows = integrations.list_integrations(session=session, tenant=tenant, kind=KIND)
-                self._set_cards(rows, base.lang, base.business_timezone)
+                self.cards = build_cards(session, tenant, self.kind, base.lang, base.business_timezone)
         except NotAuthenticated:
             return
         webhook_base = get_settings().effective_webhook_base_url
         self.webhook_base = webhook_base
         self.webhook_ready = webhook_base.startswith("https://")
-
-    def _set_cards(self, rows: list[Integration], lang: str, timezone: str) -> None:
-        by_provider = {row.provider: row for row in rows}
-        cards = []
-        for entry in integration_catalog.catalog(lang=lang, kind=KIND):
-            row = by_provider.get(entry.slug)
-            status = row.status.value if row else IntegrationStatus.DISCONNECTED.value
-            cards.append(
-                {
-                    "slug": entry.slug,
-                    "title": entry.title,
-                    "description": entry.description,
-                    "logo": entry.logo,
-                    "docs_url": entry.docs_url,
-                    "status": status,
-                    "status_label": translate(f"channels.status.{status}", lang),
-                    "found": row.found_title if row and status != "disconnected" else "",
-                    "last_event": format_datetime(row.last_event_at, timezone) if row else "",
-                    "error": row.error_message if row and status == "error" else "",
-                    "id": str(row.id) if row else "",
-                }
-            )
-        self.cards = cards
 
     def _card(self, slug: str) -> dict[str, str]:
         return next((c for c in self.cards if c["slug"] == slug), {})
@@ -91,7 +80,7 @@ class ChannelsState(rx.State):
     async def open_dialog(self, slug: str) -> None:
         base = await self.get_state(SessionState)
         card = self._card(slug)
-        entry = next((e for e in integration_catalog.catalog(lang=base.lang, kind=KIND) if e.slug == slug), None)
+        entry = next((e for e in integration_catalog.catalog(lang=base.lang, kind=self.kind) if e.slug == slug), None)
         if entry is None:
             return
         masked: dict[str, str] = {}
@@ -150,7 +139,7 @@ class ChannelsState(rx.State):
             if self.dialog_busy:
                 return None
             base = await self.get_state(SessionState)
-            token, lang, timezone = base._cookie_token(), base.lang, base.business_timezone
+            token, lang, timezone, kind = base._cookie_token(), base.lang, base.business_timezone, self.kind
             slug, card = self.dialog_slug, self._card(self.dialog_slug)
             self.dialog_busy, self.dialog_error, self.dialog_field_errors = True, "", {}
         existing = int(card["id"]) if card.get("id") else None
@@ -159,9 +148,11 @@ class ChannelsState(rx.State):
                 row = await integrations.connect(
                     session=session, tenant=current.tenant, provider=slug, values=dict(form), integration_id=existing
                 )
+                if kind == "crm":
+                    await _sync_quietly(session, current.tenant, row.id or 0)
                 steps, title = _steps(row, lang), row.found_title
                 session.flush()
-                rows = integrations.list_integrations(session=session, tenant=current.tenant, kind=KIND)
+                cards = build_cards(session, current.tenant, kind, lang, timezone)
         except NotAuthenticated:
             async with self:
                 self.dialog_busy = False
@@ -172,7 +163,7 @@ class ChannelsState(rx.State):
                 self.dialog_busy = False
             return None
         async with self:
-            self._set_cards(rows, lang, timezone)
+            self.cards = cards
             self.dialog_busy = False
             self.finish_steps = steps
             self.dialog_finished = bool(steps)
@@ -190,7 +181,7 @@ class ChannelsState(rx.State):
     async def test(self, slug: str) -> EventSpec | None:
         async with self:
             base = await self.get_state(SessionState)
-            token, lang, timezone = base._cookie_token(), base.lang, base.business_timezone
+            token, lang, timezone, kind = base._cookie_token(), base.lang, base.business_timezone, self.kind
             card = self._card(slug)
             if not card.get("id") or self.busy_slug:
                 return None
@@ -200,7 +191,7 @@ class ChannelsState(rx.State):
                 row = await integrations.test(session=session, tenant=current.tenant, integration_id=int(card["id"]))
                 ok, title, message = row.status is IntegrationStatus.CONNECTED, row.found_title, row.error_message
                 session.flush()
-                rows = integrations.list_integrations(session=session, tenant=current.tenant, kind=KIND)
+                cards = build_cards(session, current.tenant, kind, lang, timezone)
         except NotAuthenticated:
             return rx.redirect("/login")
         except ServiceError as exc:
@@ -208,11 +199,39 @@ class ChannelsState(rx.State):
                 self.error, self.busy_slug = exc.message(lang), ""
             return None
         async with self:
-            self._set_cards(rows, lang, timezone)
+            self.cards = cards
             self.busy_slug = ""
         if ok:
             return rx.toast.success(translate("channels.test_ok", lang, title=title))
         return rx.toast.error(translate("channels.test_failed", lang, message=message))
+
+    # --- CRM catalog sync --------------------------------------------------------------------
+    @rx.event(background=True)
+    async def sync(self, slug: str) -> EventSpec | None:
+        async with self:
+            base = await self.get_state(SessionState)
+            token, lang, timezone, kind = base._cookie_token(), base.lang, base.business_timezone, self.kind
+            card = self._card(slug)
+            if not card.get("id") or self.busy_slug:
+                return None
+            self.busy_slug, self.error = slug, ""
+        failure = ""
+        try:
+            with tenant_scope(token) as (session, current):
+                try:
+                    result = await crm_sync.sync_catalog(
+                        session=session, tenant=current.tenant, integration_id=int(card["id"])
+                    )
+                except ServiceError as exc:
+                    failure = exc.message(lang)
+                cards = build_cards(session, current.tenant, kind, lang, timezone)
+        except NotAuthenticated:
+            return rx.redirect("/login")
+        async with self:
+            self.cards, self.busy_slug = cards, ""
+        if failure:
+            return rx.toast.error(translate("crm.sync_failed", lang, message=failure))
+        return rx.toast.success(translate("crm.synced", lang, services=result.services, staff=result.staff))
 
     # --- disconnect ------------------------------------------------------------------------
     @rx.event
@@ -228,14 +247,14 @@ class ChannelsState(rx.State):
     async def confirm_disconnect(self) -> EventSpec | None:
         async with self:
             base = await self.get_state(SessionState)
-            token, lang, timezone = base._cookie_token(), base.lang, base.business_timezone
+            token, lang, timezone, kind = base._cookie_token(), base.lang, base.business_timezone, self.kind
             slug, card = self.disconnect_slug, self._card(self.disconnect_slug)
             self.disconnect_slug, self.busy_slug, self.error = "", slug, ""
         try:
             with tenant_scope(token) as (session, current):
                 await integrations.disconnect(session=session, tenant=current.tenant, integration_id=int(card["id"]))
                 session.flush()
-                rows = integrations.list_integrations(session=session, tenant=current.tenant, kind=KIND)
+                cards = build_cards(session, current.tenant, kind, lang, timezone)
         except NotAuthenticated:
             return rx.redirect("/login")
         except (ServiceError, KeyError, ValueError) as exc:
@@ -244,7 +263,7 @@ class ChannelsState(rx.State):
                 self.busy_slug = ""
             return None
         async with self:
-            self._set_cards(rows, lang, timezone)
+            self.cards = cards
             self.busy_slug = ""
         return rx.toast.success(translate("channels.disconnected_toast", lang, provider=card.get("title", "")))
 
@@ -295,3 +314,46 @@ class ChannelsState(rx.State):
 
 def _steps(row: Integration, lang: str) -> list[dict[str, str]]:
     return [{"label": translate(s.label_key, lang), "value": s.value} for s in integrations.setup_steps(row)]
+
+
+def build_cards(session: Session, tenant: TenantContext, kind: str, lang: str, timezone: str) -> list[dict[str, str]]:
+    """One card per provider of `kind`, with the business's integration of it when there is one."""
+    by_provider = {
+        row.provider: row for row in integrations.list_integrations(session=session, tenant=tenant, kind=kind)
+    }
+    cards = []
+    for entry in integration_catalog.catalog(lang=lang, kind=kind):
+        row = by_provider.get(entry.slug)
+        status = row.status.value if row else IntegrationStatus.DISCONNECTED.value
+        services = staff = ""
+        if kind == "crm" and row is not None and row.id is not None:
+            counts = crm_sync.catalog_counts(session=session, tenant=tenant, integration_id=row.id)
+            services, staff = str(counts[0]), str(counts[1])
+        cards.append(
+            {
+                "slug": entry.slug,
+                "title": entry.title,
+                "description": entry.description,
+                "logo": entry.logo,
+                "docs_url": entry.docs_url,
+                "available": "1" if entry.available else "",
+                "unavailable_reason": entry.unavailable_reason,
+                "status": status,
+                "status_label": translate(f"channels.status.{status}", lang),
+                "found": row.found_title if row and status != "disconnected" else "",
+                "last_event": format_datetime(row.last_event_at, timezone) if row else "",
+                "error": row.error_message if row and status == "error" else "",
+                "id": str(row.id) if row else "",
+                "operations": ", ".join(translate(f"crm.op.{op}", lang) for op in entry.operations),
+                "last_sync": format_datetime(row.last_sync_at, timezone) if row else "",
+                "services": services,
+                "staff": staff,
+            }
+        )
+    return cards
+
+
+async def _sync_quietly(session: Session, tenant: TenantContext, integration_id: int) -> None:
+    """Sync right after connecting; a failure is kept as the integration's error, not the dialog's."""
+    with contextlib.suppress(ServiceError):
+        await crm_sync.sync_catalog(session=session, tenant=tenant, integration_id=integration_id)

@@ -6,13 +6,13 @@ import reflex as rx
 
 from ioperator.components.forms import error_callout
 from ioperator.components.i18n import t
-from ioperator.pages.channels.state import ChannelsState
+from ioperator.pages.integrations.state import IntegrationsState
 from ioperator.state.base import SessionState
 
 
 def config_field(spec: rx.Var[dict[str, str]]) -> rx.Component:
     """One input drawn from a provider Config field (title, help, secret, required, default)."""
-    state = ChannelsState
+    state = IntegrationsState
     error = state.dialog_field_errors.get(spec["name"], "").to(str)
     return rx.el.label(
         rx.hstack(
@@ -63,7 +63,7 @@ def setup_step(step: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def connect_dialog() -> rx.Component:
-    state = ChannelsState
+    state = IntegrationsState
     form = rx.form(
         rx.vstack(
             rx.cond(
@@ -143,7 +143,7 @@ def connect_dialog() -> rx.Component:
 
 
 def disconnect_dialog() -> rx.Component:
-    state = ChannelsState
+    state = IntegrationsState
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(t("channels.disconnect"), " ", state.disconnect_title, "?"),
@@ -186,7 +186,7 @@ def event_row(event: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def events_dialog() -> rx.Component:
-    state = ChannelsState
+    state = IntegrationsState
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(state.events_title),

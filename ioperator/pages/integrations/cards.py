@@ -1,20 +1,14 @@
-"""AI Agent → Channels: connect, test and disconnect Telegram, WhatsApp and Instagram."""
+"""A card per provider on the integration pages: status, what it is connected to, actions."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ioperator.components.forms import error_callout
 from ioperator.components.i18n import t
-from ioperator.components.layout import dashboard_page
-from ioperator.pages.channels.dialogs import connect_dialog, disconnect_dialog, events_dialog
-from ioperator.pages.channels.state import ChannelsState
+from ioperator.pages.integrations.state import IntegrationsState
 from ioperator.state.base import SessionState
 
-__all__ = ["ChannelsState", "channels_page"]
 
-
-# --- view ----------------------------------------------------------------------------------
 def status_badge(card: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.badge(
         card["status_label"],
@@ -25,9 +19,25 @@ def status_badge(card: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-def channel_card(card: rx.Var[dict[str, str]]) -> rx.Component:
+def crm_details(card: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.hstack(
+        rx.badge(rx.icon("list", size=12), card["services"], " ", t("crm.services"), variant="surface"),
+        rx.badge(rx.icon("users", size=12), card["staff"], " ", t("crm.staff"), variant="surface"),
+        rx.cond(
+            card["last_sync"] != "",
+            rx.text(t("crm.last_sync"), ": ", card["last_sync"], size="1", color_scheme="gray"),
+            rx.text(t("crm.never_synced"), size="1", color_scheme="gray"),
+        ),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+        data_testid="crm-counts",
+    )
+
+
+def integration_card(card: rx.Var[dict[str, str]]) -> rx.Component:
     connected = card["status"] != "disconnected"
-    busy = ChannelsState.busy_slug == card["slug"]
+    busy = IntegrationsState.busy_slug == card["slug"]
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -62,14 +72,25 @@ def channel_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.text(t("channels.last_event"), ": ", card["last_event"], size="1", color_scheme="gray"),
                 rx.fragment(),
             ),
+            rx.cond(card["services"] != "", crm_details(card), rx.fragment()),
+            rx.cond(
+                (card["operations"] != "") & ~connected,
+                rx.text(t("crm.supports"), ": ", card["operations"], size="1", color_scheme="gray"),
+                rx.fragment(),
+            ),
             rx.cond(
                 card["error"] != "",
                 rx.callout(card["error"], icon="triangle_alert", color_scheme="red", size="1", width="100%"),
                 rx.fragment(),
             ),
+            rx.cond(
+                card["available"] == "",
+                rx.callout(card["unavailable_reason"], icon="ban", color_scheme="gray", size="1", width="100%"),
+                rx.fragment(),
+            ),
             rx.spacer(),
             rx.cond(
-                SessionState.can_manage,
+                SessionState.can_manage & (card["available"] != ""),
                 rx.hstack(
                     rx.cond(
                         connected,
@@ -79,21 +100,32 @@ def channel_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                                 variant="soft",
                                 size="2",
                                 loading=busy,
-                                on_click=ChannelsState.test(card["slug"]),
+                                on_click=IntegrationsState.test(card["slug"]),
+                            ),
+                            rx.cond(
+                                IntegrationsState.kind == "crm",
+                                rx.button(
+                                    t("crm.sync"),
+                                    variant="soft",
+                                    size="2",
+                                    loading=busy,
+                                    on_click=IntegrationsState.sync(card["slug"]),
+                                ),
+                                rx.fragment(),
                             ),
                             rx.button(
                                 t("channels.configure"),
                                 variant="soft",
                                 color_scheme="gray",
                                 size="2",
-                                on_click=ChannelsState.open_dialog(card["slug"]),
+                                on_click=IntegrationsState.open_dialog(card["slug"]),
                             ),
                             rx.icon_button(
                                 rx.icon("history", size=16),
                                 variant="ghost",
                                 color_scheme="gray",
                                 aria_label=t("channels.events"),
-                                on_click=ChannelsState.open_events(card["slug"]),
+                                on_click=IntegrationsState.open_events(card["slug"]),
                             ),
                             rx.spacer(),
                             rx.button(
@@ -102,10 +134,12 @@ def channel_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                                 color_scheme="red",
                                 size="2",
                                 disabled=busy,
-                                on_click=ChannelsState.ask_disconnect(card["slug"]),
+                                on_click=IntegrationsState.ask_disconnect(card["slug"]),
                             ),
                         ),
-                        rx.button(t("channels.connect"), size="2", on_click=ChannelsState.open_dialog(card["slug"])),
+                        rx.button(
+                            t("channels.connect"), size="2", on_click=IntegrationsState.open_dialog(card["slug"])
+                        ),
                     ),
                     width="100%",
                     align="center",
@@ -118,7 +152,7 @@ def channel_card(card: rx.Var[dict[str, str]]) -> rx.Component:
                         variant="soft",
                         color_scheme="gray",
                         size="2",
-                        on_click=ChannelsState.open_events(card["slug"]),
+                        on_click=IntegrationsState.open_events(card["slug"]),
                     ),
                     rx.fragment(),
                 ),
@@ -128,37 +162,4 @@ def channel_card(card: rx.Var[dict[str, str]]) -> rx.Component:
         ),
         size="3",
         data_testid=rx.Var.create("channel-card-") + card["slug"],
-    )
-
-
-def channels_page() -> rx.Component:
-    return dashboard_page(
-        "channels.title",
-        rx.text(t("channels.subtitle"), size="2", color_scheme="gray"),
-        rx.cond(
-            ChannelsState.webhook_ready,
-            rx.fragment(),
-            rx.callout(
-                SessionState.texts["channels.public_url_missing"].to(str).replace("{url}", ChannelsState.webhook_base),
-                icon="globe",
-                color_scheme="amber",
-                width="100%",
-                data_testid="public-url-missing",
-            ),
-        ),
-        rx.cond(
-            ~SessionState.can_manage,
-            rx.callout(t("channels.manage_only"), icon="lock", color_scheme="gray", width="100%"),
-            rx.fragment(),
-        ),
-        error_callout(ChannelsState.error),
-        rx.grid(
-            rx.foreach(ChannelsState.cards, channel_card),
-            columns=rx.breakpoints(initial="1", md="2", lg="3"),
-            spacing="4",
-            width="100%",
-        ),
-        connect_dialog(),
-        disconnect_dialog(),
-        events_dialog(),
     )

@@ -1,0 +1,1 @@
+"""CRM and booking systems. Importing this package registers every CRM provider."""

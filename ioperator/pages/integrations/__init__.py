@@ -1,0 +1,1 @@
+"""Integration pages (Channels, CRM): shared state, cards and dialogs."""
