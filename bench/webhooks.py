@@ -343,6 +343,7 @@ def run_one(name: str, database_url: str | None, plan: Plan, concurrency: int, l
         "concurrency": concurrency,
         "seconds": round(wall, 2),
         "deliveries_per_s": round(len(timed) / wall, 1),
+        "answered_200_per_s": round(sum(r.status == 200 for r in timed) / wall, 1),
         "p50_ms": round(percentile(latencies, 50), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "max_ms": round(max(latencies), 1),
@@ -390,6 +391,7 @@ def print_report(reports: list[dict[str, Any]], skipped: dict[str, str]) -> None
             f"({f['duplicates']} re-sends) from {f['concurrency']} senders, after {f['warmup']} uncounted"
         )
         print(f"  {'deliveries/s':<38}{f['deliveries_per_s']:>10.1f}   ({f['seconds']:.2f} s)")
+        print(f"  {'deliveries answered 200/s':<38}{f['answered_200_per_s']:>10.1f}")
         print(f"  {'latency p50 / p99 / max ms':<38}{f['p50_ms']:>10.1f} / {f['p99_ms']:.1f} / {f['max_ms']:.1f}")
         print(f"  {'non-200 responses':<38}{f['non_200']:>10}   {f['non_200_by_status'] or ''}")
         print(f"  {'unique message ids sent':<38}{f['unique_sent']:>10}   (warm-up included)")

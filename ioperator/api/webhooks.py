@@ -18,6 +18,7 @@ from ioperator.adapters import registry
 from ioperator.adapters.channels.base import ChannelAdapter
 from ioperator.adapters.errors import MalformedPayload
 from ioperator.api.deps import DbSession
+from ioperator.core.db import begin_write
 from ioperator.core.logging import get_logger
 from ioperator.models.integration import EventKind, Integration, IntegrationStatus
 from ioperator.services import inbox, integration_events, integrations
@@ -62,6 +63,7 @@ async def receive(provider: str, integration_id: int, request: Request, session:
 
 
 def _process(session: Session, provider: str, integration_id: int, headers: dict[str, str], body: bytes) -> Outcome:
+    begin_write(session)  # concurrent deliveries queue for SQLite's write lock instead of failing
     integration, cls = _live_integration(session, provider, integration_id)
     if integration is None or cls is None:
         return Outcome(404, "not_found")

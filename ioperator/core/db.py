@@ -67,6 +67,22 @@ def session_scope() -> Iterator[Session]:
             raise
 
 
+def begin_write(session: Session) -> None:
+    """Take SQLite's write lock up front for a short read-then-write transaction.
+
+    A deferred SQLite transaction that reads and then writes after another connection committed
+    fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT; the busy timeout does not apply).
+    `BEGIN IMMEDIATE` makes concurrent writers queue on the busy timeout instead. Only for short
+    transactions (webhook intake): never hold it across a call to a provider. No-op elsewhere.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not getattr(raw, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def ping() -> bool:
     """True when the database answers a trivial query."""
     try:

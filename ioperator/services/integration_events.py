@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, func, select
 
@@ -13,6 +13,7 @@ from ioperator.core.errors import NotFound
 from ioperator.models.integration import EventKind, Integration, IntegrationEvent
 
 EVENTS_PAGE_SIZE = 20
+LAST_EVENT_REFRESH = timedelta(seconds=5)
 
 
 def record_event(*, session: Session, integration: Integration, kind: EventKind, detail: str = "") -> None:
@@ -27,15 +28,22 @@ def record_event(*, session: Session, integration: Integration, kind: EventKind,
             created_at=now,
         )
     )
-    integration.last_event_at = now
-    session.add(integration)
-    cutoff = now - timedelta(days=get_settings().integration_event_retention_days)
-    session.exec(
-        delete(IntegrationEvent).where(
-            col(IntegrationEvent.integration_id) == integration.id, col(IntegrationEvent.created_at) < cutoff
+    # Busy webhooks would otherwise update the same integration row on every delivery, and concurrent
+    # deliveries would queue on its row lock: refresh it (and purge old events) at most every few seconds.
+    if kind is not EventKind.WEBHOOK_RECEIVED or _stale(integration.last_event_at, now):
+        integration.last_event_at = now
+        session.add(integration)
+        cutoff = now - timedelta(days=get_settings().integration_event_retention_days)
+        session.exec(
+            delete(IntegrationEvent).where(
+                col(IntegrationEvent.integration_id) == integration.id, col(IntegrationEvent.created_at) < cutoff
+            )
         )
-    )
     session.flush()
+
+
+def _stale(last: datetime | None, now: datetime) -> bool:
+    return last is None or now - last >= LAST_EVENT_REFRESH
 
 
 def list_events(

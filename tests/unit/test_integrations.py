@@ -244,7 +244,7 @@ def test_event_log_pages_newest_first_and_retention(db: Session, fakes: Fakes) -
     db.add(old)
     db.flush()
     for n in range(25):
-        integration_events.record_event(session=db, integration=row, kind=EventKind.WEBHOOK_RECEIVED, detail=f"#{n}")
+        integration_events.record_event(session=db, integration=row, kind=EventKind.TESTED, detail=f"#{n}")
     page1, total = integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0)
     page2, _ = integration_events.list_events(session=db, tenant=tenant.ctx, integration_id=row.id or 0, page=2)
     assert total == 26  # the 400-day-old event was purged (retention 90 days)
@@ -265,3 +265,14 @@ def test_switching_to_another_bot_removes_the_old_webhook(db: Session, fakes: Fa
     assert fakes.telegram.webhooks[other_token]["url"].endswith(f"/webhooks/telegram/{row.id}")
     assert fakes.telegram.webhooks.get(TG_TOKEN, {}).get("url", "") == ""
     assert row.found_title == "@new_bot"
+
+
+def test_busy_webhooks_refresh_last_event_at_sparingly(db: Session, fakes: Fakes) -> None:
+    tenant = make_business(db)
+    row = run(integrations.connect(session=db, tenant=tenant.ctx, provider="telegram", values={"bot_token": TG_TOKEN}))
+    stamp = row.last_event_at
+    integration_events.record_event(session=db, integration=row, kind=EventKind.WEBHOOK_RECEIVED, detail="1")
+    assert row.last_event_at == stamp  # refreshed at most every few seconds under load
+    row.last_event_at = utcnow() - timedelta(seconds=10)
+    integration_events.record_event(session=db, integration=row, kind=EventKind.WEBHOOK_RECEIVED, detail="2")
+    assert row.last_event_at is not None and row.last_event_at > utcnow() - timedelta(seconds=5)
