@@ -108,9 +108,17 @@ class ProviderHttp:
         params: Any = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
+        """Send with the account's rate limit and retries.
+
+        A non-idempotent request (POST and PATCH unless told otherwise: a read sent as POST passes
+        `idempotent=True`) is retried only when the provider surely did not act on it — a 429, or a
+        connection that was never made — never after a 5xx or a read timeout, which could duplicate it.
+        """
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         merged = {**self.headers, **(headers or {})}
+        safe = idempotent if idempotent is not None else method.upper() not in ("POST", "PATCH")
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
             retry=retry_if_exception_type(Retryable),
@@ -120,7 +128,7 @@ class ProviderHttp:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._once(method, url, params=params, json=json, headers=merged)
+                    return await self._once(method, url, params=params, json=json, headers=merged, safe=safe)
         except Retryable as exc:
             raise exc.final from None
         raise CannotConnect("no attempt was made")  # unreachable: tenacity either returns or raises
@@ -132,31 +140,37 @@ class ProviderHttp:
         return float(wait_random_exponential(multiplier=self.retry.base_delay, max=self.retry.max_delay)(state))
 
     async def _once(
-        self, method: str, url: str, *, params: Any, json: Any, headers: Mapping[str, str]
+        self, method: str, url: str, *, params: Any, json: Any, headers: Mapping[str, str], safe: bool
     ) -> httpx.Response:
         async with limiter_for(self.key, self.limit):
             try:
                 response = await self.http.request(
                     method, url, params=params, json=json, headers=headers, timeout=self.timeout
                 )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise Retryable(CannotConnect(type(exc).__name__)) from None  # never reached the provider
             except httpx.TimeoutException:
-                raise Retryable(CannotConnect("timeout")) from None
+                raise _maybe_retry(CannotConnect("timeout"), safe) from None
             except httpx.TransportError as exc:
-                raise Retryable(CannotConnect(type(exc).__name__)) from None
+                raise _maybe_retry(CannotConnect(type(exc).__name__), safe) from None
         mapped = self.map_error(response) if self.map_error else None
         if mapped is not None:
             if isinstance(mapped, RateLimited):
                 raise Retryable(mapped, mapped.retry_after)
             if isinstance(mapped, CannotConnect):
-                raise Retryable(mapped)
+                raise _maybe_retry(mapped, safe)
             raise mapped
         if response.status_code == 429:
             wait = retry_after_seconds(response)
             raise Retryable(RateLimited("429", retry_after=int(wait) if wait else None), wait)
         if response.status_code >= 500:
-            raise Retryable(CannotConnect(f"HTTP {response.status_code}"))
+            raise _maybe_retry(CannotConnect(f"HTTP {response.status_code}"), safe)
         if response.status_code in (401, 403):
             raise InvalidAuth(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise ProviderError(f"HTTP {response.status_code}: {response.text[:200]}")
         return response
+
+
+def _maybe_retry(error: AdapterError, safe: bool) -> Exception:
+    return Retryable(error) if safe else error

@@ -144,18 +144,19 @@ def catalog_counts(*, session: Session, tenant: TenantContext, integration_id: i
 def list_services(
     *, session: Session, tenant: TenantContext, integration_id: int, search: str = "", limit: int = 200
 ) -> list[CrmServiceRow]:
+    """Active services, by category and name; `search` matches name or category in any script and case
+    (filtered here: SQLite's LIKE and lower() only fold ASCII, and menus are often Cyrillic)."""
     integration = integrations.get_integration_or_raise(session=session, tenant=tenant, integration_id=integration_id)
     query = select(CrmServiceRow).where(
         CrmServiceRow.integration_id == integration.id,
         CrmServiceRow.business_id == tenant.business_id,
         col(CrmServiceRow.active).is_(True),
     )
-    if search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            func.lower(CrmServiceRow.name).like(pattern) | func.lower(CrmServiceRow.category).like(pattern)
-        )
-    return list(session.exec(query.order_by(col(CrmServiceRow.category), col(CrmServiceRow.name)).limit(limit)).all())
+    rows = session.exec(query.order_by(col(CrmServiceRow.category), col(CrmServiceRow.name))).all()
+    needle = search.strip().casefold()
+    if needle:
+        rows = [r for r in rows if needle in r.name.casefold() or needle in r.category.casefold()]
+    return list(rows[:limit])
 
 
 def list_staff(*, session: Session, tenant: TenantContext, integration_id: int) -> list[CrmStaffRow]:

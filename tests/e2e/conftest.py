@@ -20,6 +20,7 @@ from ioperator.core.db import make_engine
 from tests.e2e.server import BROWSER_ARGS, ROOT, RunningApp, chromium_path, running_app
 from tests.fakes.runner import serve
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.yclients import FakeYclients
 
 ARTIFACTS = ROOT / "test-artifacts"
 E2E_WEBHOOK_BASE = "https://hooks.e2e.example.com"
@@ -46,14 +47,28 @@ def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
         yield fake, url
 
 
+YCLIENTS_PARTNER, YCLIENTS_USER = "e2e-partner-token", "e2e-user-token"
+
+
 @pytest.fixture(scope="session")
-def app_server(fake_telegram: tuple[FakeTelegram, str]) -> Iterator[RunningApp]:
+def fake_yclients() -> Iterator[tuple[FakeYclients, str]]:
+    fake = FakeYclients(partner_token=YCLIENTS_PARTNER, user_token=YCLIENTS_USER, company_id=777)
+    with serve(fake.app) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    fake_telegram: tuple[FakeTelegram, str], fake_yclients: tuple[FakeYclients, str]
+) -> Iterator[RunningApp]:
     with running_app(
         database_url=os.environ.get("E2E_DATABASE_URL") or None,
         redis_url=os.environ.get("E2E_REDIS_URL", ""),
         log_dir=ARTIFACTS,
         extra_env={
-            "IOPERATOR_PROVIDER_BASE_URLS": json.dumps({"telegram": fake_telegram[1]}),
+            "IOPERATOR_PROVIDER_BASE_URLS": json.dumps(
+                {"telegram": fake_telegram[1], "yclients": fake_yclients[1] + "/api/v1"}
+            ),
             "IOPERATOR_WEBHOOK_BASE_URL": E2E_WEBHOOK_BASE,
         },
     ) as app:

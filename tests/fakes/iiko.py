@@ -42,6 +42,10 @@ def _parse(value: Any) -> datetime | None:
     return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f")
 
 
+def _start(reserve: Body) -> datetime:
+    return datetime.strptime(reserve["estimatedStartTime"], "%Y-%m-%d %H:%M:%S.%f")
+
+
 @dataclass
 class Seen:
     method: str
@@ -130,7 +134,7 @@ class FakeIiko:
         return group_id
 
     def add_section(self, group_id: str, name: str, tables: list[tuple[str, int]]) -> list[str]:
-        items = [
+        items: list[Body] = [
             {"id": str(uuid.uuid4()), "number": n, "name": table_name, "seatingCapacity": seats, "revision": 1}
             | {"isDeleted": False, "posId": str(uuid.uuid4())}
             for n, (table_name, seats) in enumerate(tables, start=1)
@@ -323,9 +327,7 @@ class FakeIiko:
         found = [
             {k: r[k] for k in ("id", "tableIds", "estimatedStartTime", "durationInMinutes", "guestsCount")}
             for r in self.reserves.values()
-            if r["status"] == "New"
-            and tables.intersection(r["tableIds"])
-            and since <= datetime.strptime(r["estimatedStartTime"], "%Y-%m-%d %H:%M:%S.%f") <= upto
+            if r["status"] == "New" and tables.intersection(r["tableIds"]) and since <= _start(r) <= upto
         ]
         return JSONResponse({"correlationId": str(uuid.uuid4()), "reserves": found})
 
@@ -361,8 +363,8 @@ class FakeIiko:
         busy = any(
             set(r["tableIds"]) & set(body["tableIds"])
             and r["status"] == "New"
-            and _parse(r["estimatedStartTime"]) < start + timedelta(minutes=minutes)  # type: ignore[operator]
-            and start < _parse(r["estimatedStartTime"]) + timedelta(minutes=r["durationInMinutes"])  # type: ignore[operator]
+            and _start(r) < start + timedelta(minutes=minutes)
+            and start < _start(r) + timedelta(minutes=r["durationInMinutes"])
             for r in self.reserves.values()
         )
         reserve = {

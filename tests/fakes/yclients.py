@@ -1,7 +1,7 @@
 """A fake YCLIENTS / Altegio REST API v1 (one platform): the company, services, staff, a working-hours
 schedule, clients and records, under `/api/v1`.
 
-It checks what the platform checks (reference/crm-and-channels.md §1–2, §16): the `Accept` header,
+It checks what the platform checks (reference/crm-and-channels.md §1-2, §16): the `Accept` header,
 `Authorization: Bearer <partner>` on partner methods and `Bearer <partner>, User <user>` on user
 methods (401 otherwise), the company in the path (404), required fields; and it answers in the v2
 envelope `{"success", "data", "meta"}`, with `meta.message` on errors. Free time is computed from
@@ -124,7 +124,7 @@ class FakeYclients:
         self.requests: list[Seen] = []
         self.legacy_auth_errors = False  # answer 401 as {"error_code", "error_message"}
         self.busy_with_code = False  # answer a taken time with error code 433 instead of the wording
-        self._failures: list[tuple[str, int | None]] = []
+        self._failures: list[tuple[str, int | None, str]] = []  # (kind, Retry-After, path prefix)
         self._ids = itertools.count(1000)
         partner, user, either = "partner", "user", "either"
         routes = [
@@ -193,20 +193,42 @@ class FakeYclients:
         return cid
 
     def seed_catalog(self, services: int = 5000, staff: int = 200, *, seed: int = 7) -> None:
-        """A large, deterministic catalog: `staff` people, `services` services each done by 1–3 of them."""
+        """A large, deterministic catalog: `staff` people, `services` services each done by 1 to 3 of them."""
         rng = random.Random(seed)
         people = [self.add_staff(f"Мастер {n}", rng.choice(["Барбер", "Стилист", "Колорист"])) for n in range(staff)]
         groups = [self.add_category(f"Категория {n}") for n in range(max(1, services // 50))]
         for n in range(services):
-            performers = {sid: rng.choice([1800, 2700, 3600]) for sid in rng.sample(people, min(len(people), 3))}
+            performers = {
+                sid: rng.choice([1800, 2700, 3600]) for sid in rng.sample(people, min(len(people), rng.randint(1, 3)))
+            }
             price = rng.randrange(500, 5000, 100)
             self.add_service(f"Услуга {n}", rng.choice(groups), price, price + rng.choice([0, 500]), staff=performers)
 
-    def fail_next(self, kind: str, times: int = 1, *, retry_after: int | None = None) -> None:
-        """The next `times` requests fail: rate_limited (429, Retry-After if given), server_error (500),
-        timeout (held until the caller hangs up), garbage (non-JSON 200) or license (402)."""
+    def add_record(self, staff_id: int, service_id: int, start: datetime, client_id: int) -> int:
+        """A booking made elsewhere (the admin's journal): its time is no longer free."""
+        rid = next(self._ids)
+        length = self.services[service_id]["staff"][staff_id]
+        self.records[rid] = {
+            "id": rid,
+            "staff_id": staff_id,
+            "services": [{"id": service_id}],
+            "client_id": client_id,
+            "start": start,
+            "length": length,
+            "comment": "",
+            "deleted": False,
+        }
+        return rid
+
+    def fail_next(self, kind: str, times: int = 1, *, retry_after: int | None = None, on: str = "") -> None:
+        """The next `times` requests (to paths starting with `on`, if given) fail: rate_limited (429,
+        Retry-After if given), server_error (500), timeout (held until the caller hangs up), garbage
+        (non-JSON 200) or license (402)."""
         assert kind in FAILURES, kind
-        self._failures.extend([(kind, retry_after)] * times)
+        self._failures.extend([(kind, retry_after, on)] * times)
+
+    def clear_failures(self) -> None:
+        self._failures.clear()
 
     def active_records(self) -> list[dict[str, Any]]:
         return [record for record in self.records.values() if not record["deleted"]]
@@ -233,8 +255,10 @@ class FakeYclients:
             headers = {k: request.headers.get(k, "") for k in ("authorization", "accept", "content-type")}
             rest = request.url.path.removeprefix("/api/v1")
             self.requests.append(Seen(method, rest, list(request.query_params.multi_items()), headers, body))
-            if self._failures:
-                return await self._fail(request, *self._failures.pop(0))
+            failure = next((f for f in self._failures if rest.startswith(f[2])), None)
+            if failure is not None:
+                self._failures.remove(failure)
+                return await self._fail(request, failure[0], failure[1])
             refused = self._check(headers, scope)
             if refused is not None:
                 return refused
@@ -309,7 +333,11 @@ class FakeYclients:
         """As the platform sends it: numbers as strings, durations in seconds per staff member."""
         staff = [{"id": str(sid), "seance_length": str(length)} for sid, length in service["staff"].items()]
         prices = {key: f"{service[key]:.2f}" for key in ("price_min", "price_max")}
-        fields = {"id": str(service["id"]), "category_id": str(service["category_id"]), "active": str(service["active"])}
+        fields = {
+            "id": str(service["id"]),
+            "category_id": str(service["category_id"]),
+            "active": str(service["active"]),
+        }
         return {**service, **fields, **prices, "discount": "0", "comment": "", "api_id": "", "staff": staff}
 
     async def _staff_list(self, request: Request, company: int, body: Any) -> Response:
@@ -319,9 +347,9 @@ class FakeYclients:
     # --- Free time -------------------------------------------------------------------------------
 
     def _length(self, service_ids: list[int], staff_id: int) -> int | None:
-        lengths = [self.services[s]["staff"].get(staff_id) for s in service_ids if s in self.services]
         if not service_ids:
             return 3600
+        lengths = [self.services[s]["staff"].get(staff_id) for s in service_ids if s in self.services]
         if not lengths or any(length is None for length in lengths):
             return None
         return sum(length for length in lengths if length is not None)
@@ -354,7 +382,7 @@ class FakeYclients:
         wanted = request.path_params["staff"]
         people = self._bookable_staff(service_ids) if wanted == 0 else [wanted]
         start = datetime(day.year, day.month, day.day, self.hours[0], tzinfo=self.tz)
-        seances = []
+        seances: list[dict[str, Any]] = []
         while start.hour < self.hours[1]:
             for sid in people:
                 length = self._length(service_ids, sid) if sid in self.staff else None
@@ -393,9 +421,7 @@ class FakeYclients:
                 return error(400, "Недопустимое значение фильтра", errors={"filters": ["quick_search only"]})
             value = str((flt.get("state") or {}).get("value", "")).lower()
             digits = phone_digits(value)
-            found = [
-                c for c in found if value in c["name"].lower() or (digits and digits in phone_digits(c["phone"]))
-            ]
+            found = [c for c in found if value in c["name"].lower() or (digits and digits in phone_digits(c["phone"]))]
         rows = found[(page - 1) * size : page * size]
         data = [{key: c[key] for key in fields if key in c} for c in rows]
         return ok(data, {"total_count": len(found)})
@@ -441,17 +467,8 @@ class FakeYclients:
         client_id = next((cid for cid, c in self.clients.items() if c["phone"] == phone), None)
         if client_id is None:
             client_id = self.add_client(str(client.get("name", "")), phone, str(client.get("email", "")))
-        rid = next(self._ids)
-        self.records[rid] = {
-            "id": rid,
-            "staff_id": staff_id,
-            "services": services,
-            "client_id": client_id,
-            "start": start,
-            "length": length,
-            "comment": body.get("comment", ""),
-            "deleted": False,
-        }
+        rid = self.add_record(staff_id, service_ids[0], start, client_id)
+        self.records[rid].update(services=services, length=length, comment=body.get("comment", ""))
         staff = self.staff[staff_id]
         data = {
             "id": rid,

@@ -97,3 +97,15 @@ def test_format_datetime_in_the_business_time_zone() -> None:
     assert format_datetime(moment, "Europe/Moscow") == "2026-11-23 14:05 MSK"
     assert format_datetime(moment, "Not/AZone") == "2026-11-23 11:05 UTC"
     assert format_datetime(None, "UTC") == ""
+
+
+def test_every_provider_is_translated() -> None:
+    from ioperator.adapters import registry
+
+    en, ru = _raw("en"), _raw("ru")
+    for cls in registry.all_adapters():
+        keys = [f"provider.{cls.slug}.description"]
+        for field in cls.form_fields():
+            keys += [f"provider.{cls.slug}.{field.name}", f"provider.{cls.slug}.{field.name}.help"]
+        for key in keys:
+            assert key in en and key in ru, key

@@ -14,13 +14,22 @@ def config_field(spec: rx.Var[dict[str, str]]) -> rx.Component:
     """One input drawn from a provider Config field (title, help, secret, required, default)."""
     state = IntegrationsState
     error = state.dialog_field_errors.get(spec["name"], "").to(str)
-    return rx.el.label(
-        rx.hstack(
-            rx.text(spec["title"], size="2", weight="medium"),
-            rx.cond(spec["required"] != "", rx.text("*", color_scheme="red", size="2"), rx.fragment()),
-            spacing="1",
+    input_id = "cfg-" + spec["name"].to(str)
+    return rx.box(
+        rx.el.label(
+            rx.hstack(
+                rx.text(spec["title"], size="2", weight="medium"),
+                rx.cond(
+                    spec["required"] != "",
+                    rx.text("*", color_scheme="red", size="2", aria_hidden="true"),
+                    rx.fragment(),
+                ),
+                spacing="1",
+            ),
+            html_for=input_id,
         ),
         rx.input(
+            id=input_id,
             name=spec["name"],
             type=spec["input_type"],
             default_value=rx.cond(spec["secret"] != "", "", spec["value"]),

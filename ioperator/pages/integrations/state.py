@@ -6,6 +6,7 @@ responsive and shows a pending state; the state lock is held only while the page
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -134,7 +135,7 @@ class IntegrationsState(rx.State):
             self.dialog_open = value
 
     @rx.event(background=True)
-    async def submit(self, form: dict[str, str]) -> EventSpec | None:
+    async def submit(self, form: dict[str, str]) -> EventSpec | list[EventSpec] | None:
         async with self:
             if self.dialog_busy:
                 return None
@@ -168,7 +169,7 @@ class IntegrationsState(rx.State):
             self.finish_steps = steps
             self.dialog_finished = bool(steps)
             self.dialog_open = bool(steps)  # WhatsApp/Instagram: show what to paste into Meta
-        return rx.toast.success(translate("channels.connected_toast", lang, title=title))
+        return [rx.toast.success(translate("channels.connected_toast", lang, title=title)), *_refresh_catalog(kind)]
 
     @rx.event
     def close_finish(self) -> None:
@@ -207,7 +208,7 @@ class IntegrationsState(rx.State):
 
     # --- CRM catalog sync --------------------------------------------------------------------
     @rx.event(background=True)
-    async def sync(self, slug: str) -> EventSpec | None:
+    async def sync(self, slug: str) -> EventSpec | list[EventSpec] | None:
         async with self:
             base = await self.get_state(SessionState)
             token, lang, timezone, kind = base._cookie_token(), base.lang, base.business_timezone, self.kind
@@ -230,8 +231,9 @@ class IntegrationsState(rx.State):
         async with self:
             self.cards, self.busy_slug = cards, ""
         if failure:
-            return rx.toast.error(translate("crm.sync_failed", lang, message=failure))
-        return rx.toast.success(translate("crm.synced", lang, services=result.services, staff=result.staff))
+            return [rx.toast.error(translate("crm.sync_failed", lang, message=failure)), *_refresh_catalog(kind)]
+        synced = translate("crm.synced", lang, services=result.services, staff=result.staff)
+        return [rx.toast.success(synced), *_refresh_catalog(kind)]
 
     # --- disconnect ------------------------------------------------------------------------
     @rx.event
@@ -244,7 +246,7 @@ class IntegrationsState(rx.State):
         self.disconnect_slug = ""
 
     @rx.event(background=True)
-    async def confirm_disconnect(self) -> EventSpec | None:
+    async def confirm_disconnect(self) -> EventSpec | list[EventSpec] | None:
         async with self:
             base = await self.get_state(SessionState)
             token, lang, timezone, kind = base._cookie_token(), base.lang, base.business_timezone, self.kind
@@ -265,7 +267,8 @@ class IntegrationsState(rx.State):
         async with self:
             self.cards = cards
             self.busy_slug = ""
-        return rx.toast.success(translate("channels.disconnected_toast", lang, provider=card.get("title", "")))
+        toast = rx.toast.success(translate("channels.disconnected_toast", lang, provider=card.get("title", "")))
+        return [toast, *_refresh_catalog(kind)]
 
     # --- event log -------------------------------------------------------------------------
     @rx.event
@@ -357,3 +360,12 @@ async def _sync_quietly(session: Session, tenant: TenantContext, integration_id:
     """Sync right after connecting; a failure is kept as the integration's error, not the dialog's."""
     with contextlib.suppress(ServiceError):
         await crm_sync.sync_catalog(session=session, tenant=tenant, integration_id=integration_id)
+
+
+def _refresh_catalog(kind: str) -> list[Any]:
+    """After a CRM changed, the CRM page's catalog view reloads too."""
+    if kind != "crm":
+        return []
+    from ioperator.pages.crm import CrmCatalogState  # the CRM page imports this module
+
+    return [CrmCatalogState.load]

@@ -137,3 +137,17 @@ def test_rate_limit_is_shared_by_every_request_of_one_account(server: tuple[Scri
     assert elapsed >= 3.5  # 20 requests evenly spaced at 5/s
     busiest = max(sum(1 for t in fake.seen if start <= t < start + 1.0) for start in fake.seen)
     assert busiest <= 5
+
+
+def test_writes_are_not_retried_after_a_5xx(server: tuple[Scripted, str]) -> None:
+    fake, url = server
+    fake.script.clear()
+    fake.seen.clear()
+    fake.script.append((500, {}))
+    with pytest.raises(CannotConnect):
+        run(make(url).request("POST", "/bookings", json={}))
+    assert len(fake.seen) == 1  # the booking may have been saved: never sent twice
+    fake.script.append((429, {"Retry-After": "0"}))
+    assert run(make(url).request("POST", "/bookings", json={})).status_code == 200  # a 429 is safe to retry
+    fake.script.append((500, {}))
+    assert run(make(url).request("POST", "/search", json={}, idempotent=True)).status_code == 200

@@ -25,7 +25,7 @@ from ioperator.adapters.resilience import ProviderHttp, RateLimit, account_key
 GUESTS = 2  # the booking interface carries no party size; tables are chosen for two
 SLOT_STEP_MINUTES = 30
 MAX_DAYS_AHEAD = 90  # "Reservation can be made up to 90 days prior to the date."
-NOT_FOUND = re.compile(r"not found|no user|не найден", re.IGNORECASE)
+NOT_FOUND = re.compile(r"no (user|customer|guest)|(user|customer|guest)s? not found|не найден", re.IGNORECASE)
 
 
 @register
@@ -44,6 +44,7 @@ class IikoAdapter(CrmAdapter):
     token_refresh_margin: ClassVar[float] = 300.0  # refresh a token this many seconds before it expires
     command_poll_attempts: ClassVar[int] = 30
     command_poll_delay: ClassVar[float] = 0.5
+    phone_region: ClassVar[str | None] = "RU"  # how to read a number written without +country code
 
     Config = IikoConfig
 
@@ -99,7 +100,7 @@ class IikoAdapter(CrmAdapter):
         return slots
 
     async def find_client(self, phone: str) -> CrmClient | None:
-        number = phones.e164(phone)
+        number = phones.e164(phone, self.phone_region)
         body = {"type": "phone", "phone": number, "organizationId": await self._organization()}
         try:
             guest = await self.client.post("/api/1/loyalty/iiko/customer/info", body)
@@ -116,7 +117,7 @@ class IikoAdapter(CrmAdapter):
         )
 
     async def create_client(self, *, name: str, phone: str, email: str = "") -> CrmClient:
-        number = phones.e164(phone)
+        number = phones.e164(phone, self.phone_region)
         body: dict[str, Any] = {"organizationId": await self._organization(), "phone": number, "name": name}
         if email:
             body["email"] = email
@@ -130,7 +131,7 @@ class IikoAdapter(CrmAdapter):
     ) -> CrmBooking:
         """Reserve a table; iiko finds the guest by phone or creates one (the `customer.id` stays null)."""
         moment = (start.astimezone(self.zone) if start.tzinfo else start).replace(tzinfo=None, microsecond=0)
-        minutes, number = self.settings.reservation_minutes, phones.e164(client.phone)
+        minutes, number = self.settings.reservation_minutes, phones.e164(client.phone, self.phone_region)
         known, reserves = await self._floor(moment - timedelta(days=1), 2)
         free = tables.free_tables([t for t in known if staff_id in (None, t.id)], reserves, moment, minutes)
         if not free:
@@ -149,13 +150,14 @@ class IikoAdapter(CrmAdapter):
             "tableIds": [table.id],
             "estimatedStartTime": format_datetime(moment),
         }
-        answer = await self.client.post("/api/1/reserve/create", body)
+        answer = await self.client.post("/api/1/reserve/create", body, write=True)
         info = answer.get("reserveInfo")
         if not isinstance(info, dict) or not isinstance(info.get("id"), str):
             raise ProviderError("iiko did not return the reservation")
         if info.get("creationStatus") == "Error":
             error = info.get("errorInfo")
-            raise ProviderError(str((error or {}).get("message") or "iiko refused the reservation")[:200])
+            message = error.get("message") if isinstance(error, dict) else None
+            raise ProviderError(str(message or "iiko refused the reservation")[:200])
         if info.get("creationStatus") != "Success":
             await self.client.wait_for_command(organization_id, answer.get("correlationId"), "create the reservation")
         return CrmBooking(
@@ -169,7 +171,7 @@ class IikoAdapter(CrmAdapter):
     async def cancel_booking(self, booking_id: str) -> None:
         organization_id = await self._organization()
         body = {"organizationId": organization_id, "reserveId": booking_id, "cancelReason": "ClientRefused"}
-        answer = await self.client.post("/api/1/reserve/cancel", body)
+        answer = await self.client.post("/api/1/reserve/cancel", body, write=True)
         await self.client.wait_for_command(organization_id, answer.get("correlationId"), "cancel the reservation")
 
     # --- helpers -----------------------------------------------------------------------------------
@@ -240,6 +242,7 @@ class SyrveAdapter(IikoAdapter):
     docs_url = "https://api-eu.syrve.live/docs"
     logo = "/logos/syrve.svg"
     default_base_url = "https://api-eu.syrve.live"
+    phone_region = None  # international: numbers must carry their country code
 
     class Config(IikoConfig):
         api_login: SecretStr = Field(

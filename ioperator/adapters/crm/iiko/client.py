@@ -134,20 +134,24 @@ class IikoClient:
         self.poll_attempts = poll_attempts
         self.poll_delay = poll_delay
 
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def post(self, path: str, body: dict[str, Any], *, write: bool = False) -> dict[str, Any]:
+        """Call a method. Almost every iiko method is a POST, reads too: only a `write` (a command that
+        changes something) is kept from being retried after a 5xx or a timeout, which could repeat it.
+        A 401 is safe to repeat for both: iiko refused the call before doing anything."""
         token = await self._token()
         try:
-            return await self._post(path, body, token)
+            return await self._post(path, body, token, write)
         except StaleToken:
             pass
         token = await self._token(stale=token)  # re-authenticate once, then try the call again
         try:
-            return await self._post(path, body, token)
+            return await self._post(path, body, token, write)
         except StaleToken:
             raise InvalidAuth("iiko refused a fresh access token", field="api_login") from None
 
-    async def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
-        response = await self.http.request("POST", path, json=body, headers={"Authorization": f"Bearer {token}"})
+    async def _post(self, path: str, body: dict[str, Any], token: str, write: bool) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"}
+        response = await self.http.request("POST", path, json=body, headers=headers, idempotent=not write)
         return json_object(response, path.rsplit("/api/1/", 1)[-1])
 
     async def _token(self, stale: str | None = None) -> str:
@@ -159,7 +163,7 @@ class IikoClient:
             if fresh:
                 return fresh
             _tokens.pop(self.http.key, None)
-            response = await self.http.request("POST", AUTH_PATH, json={"apiLogin": self.api_login})
+            response = await self.http.request("POST", AUTH_PATH, json={"apiLogin": self.api_login}, idempotent=True)
             token = json_object(response, "access_token").get("token")
             if not isinstance(token, str) or not token:
                 raise ProviderError("iiko returned no access token")

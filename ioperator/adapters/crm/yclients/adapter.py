@@ -29,7 +29,7 @@ SEARCH_MAX_PAGES = 10
 _TOKEN = re.compile(r"^[^\s,]+$")  # goes into a comma-separated header
 
 
-_USER_TOKEN_HELP = (
+_HOW_TO_GET_THE_USER_KEY = (
     "The user token of a staff account with access to this {place}. Get it with POST /auth (the account's login "
     "and password, sent with your partner token); it changes whenever that account's password changes."
 )
@@ -47,7 +47,7 @@ class YclientsConfig(ProviderConfig):
         title="Partner token",
         description="The developer (partner) token YCLIENTS issued for your app in the Marketplace.",
     )
-    user_token: SecretStr = Field(title="User token", description=_USER_TOKEN_HELP.format(place="branch"))
+    user_token: SecretStr = Field(title="User token", description=_HOW_TO_GET_THE_USER_KEY.format(place="branch"))
 
     @field_validator("partner_token", "user_token")
     @classmethod
@@ -68,7 +68,7 @@ class AltegioConfig(YclientsConfig):
         title="Partner token",
         description="The developer (partner) token Altegio issued for your app in the Marketplace.",
     )
-    user_token: SecretStr = Field(title="User token", description=_USER_TOKEN_HELP.format(place="location"))
+    user_token: SecretStr = Field(title="User token", description=_HOW_TO_GET_THE_USER_KEY.format(place="location"))
 
 
 class YclientsPlatform(CrmAdapter):
@@ -86,6 +86,7 @@ class YclientsPlatform(CrmAdapter):
             http,
             slug=self.slug,
             base_url=self.base_url,
+            company_id=self.company_id,
             partner_token=settings.partner_token.get_secret_value(),
             user_token=settings.user_token.get_secret_value(),
             limit=self.rate_limit,
@@ -106,7 +107,7 @@ class YclientsPlatform(CrmAdapter):
         categories, _ = await self.client.call("GET", f"/company/{self.company_id}/service_categories")
         names = {p.text(c.get("id")): p.text(c.get("title")) for c in p.objects(categories, "service categories")}
         services, _ = await self.client.call("GET", f"/company/{self.company_id}/services")
-        return [p.service(s, names) for s in p.objects(services, "services") if p.text(s.get("active", 1)) != "0"]
+        return [p.service(s, names) for s in p.objects(services, "services") if p.flag(s.get("active", 1))]
 
     async def list_staff(self) -> list[CrmStaff]:
         staff, _ = await self.client.call("GET", f"/company/{self.company_id}/staff")

@@ -31,7 +31,10 @@ _DETAIL_LIMIT = 200
 _BUSY = re.compile(r"занят|нерабоч|busy|taken|occupied|not available|unavailable", re.IGNORECASE)
 _BUSY_CODES = {433, 436}  # book_record: 433 time taken, 436 no staff member free for it
 _LICENSE = re.compile(r"лицензи|licen[cs]e", re.IGNORECASE)
-_COMPANY = re.compile(r"филиал|компани|company|location", re.IGNORECASE)
+# "branch not found" / "no branch given" / "Location not found." (not "staff member N not found in branch M")
+_COMPANY = re.compile(
+    r"^\s*(филиал|компания|company|location|branch)\s+(не\s+найден|not\s+found)|^\s*не\s+указан\s+филиал", re.IGNORECASE
+)
 _COMPANY_PATH = re.compile(r"/company/[^/]+/?$")
 
 
@@ -44,6 +47,7 @@ class YclientsClient:
         *,
         slug: str,
         base_url: str,
+        company_id: str,
         partner_token: str,
         user_token: str,
         limit: RateLimit,
@@ -52,6 +56,7 @@ class YclientsClient:
     ) -> None:
         self._secrets = [secret for secret in (partner_token, user_token) if secret]
         self.retry = retry
+        self._probe = f"/company/{company_id}"  # a partner-only read, to tell which key was refused
         key = account_key(slug, base_url, partner_token, user_token)
         common = {"Accept": ACCEPT, "Content-Type": "application/json"}
 
@@ -79,7 +84,10 @@ class YclientsClient:
     ) -> tuple[Any, dict[str, Any]]:
         """`(data, meta)` of a successful answer, or a typed AdapterError."""
         http = self.partner if partner else self.user
-        response = await http.request(method, path, params=params, json=json)
+        try:
+            response = await http.request(method, path, params=params, json=json)
+        except InvalidAuth as refused:
+            raise await self._which_key(refused) from None
         return self._envelope(response)
 
     async def write(self, method: str, path: str, *, json: Any = None) -> tuple[Any, dict[str, Any]]:
@@ -92,10 +100,24 @@ class YclientsClient:
                     raise
                 await asyncio.sleep(self._backoff(attempt, exc.retry_after))
                 continue
+            except InvalidAuth as refused:
+                raise await self._which_key(refused) from None
             if method == "DELETE" and response.status_code == 204:
                 return None, {}
             return self._envelope(response)
         raise ProviderError("no attempt was made")  # unreachable: the loop returns or raises
+
+    async def _which_key(self, refused: InvalidAuth) -> InvalidAuth:
+        """A user-scoped 401 does not say which of the two keys was wrong: ask with the partner key alone."""
+        if refused.field != "user_token":
+            return refused
+        try:
+            await self.partner.request("GET", self._probe)
+        except InvalidAuth as partner_refused:
+            return partner_refused
+        except AdapterError:
+            return refused
+        return refused
 
     def _backoff(self, attempt: int, retry_after: int | None) -> float:
         if retry_after is not None:
