@@ -80,6 +80,7 @@ class IntegrationFailed(ServiceError):
         "rate_limited": 429,
         "provider_error": 502,
         "unsupported": 422,
+        "slot_unavailable": 409,
     }
 
     def __init__(

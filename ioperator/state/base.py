@@ -180,7 +180,8 @@ class SessionState(rx.State):
             return self._login_redirect()
         self.lang = normalize_language(lang)
         self.lang_pref = self.lang
-        return None
+        # Pages keep some server-made text (statuses, provider descriptions, dates): load them afresh.
+        return rx.call_script("window.location.reload()")
 
     @rx.event
     def logout(self) -> EventSpec:

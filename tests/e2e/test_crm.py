@@ -38,8 +38,8 @@ def test_connect_yclients_and_see_the_synced_catalog(
     expect(page.get_by_role("dialog")).to_have_count(0)
 
     expect(card.get_by_test_id("channel-status")).to_have_text("Connected")
-    expect(card.get_by_test_id("crm-counts")).to_contain_text("2 services")
-    expect(card.get_by_test_id("crm-counts")).to_contain_text("2 Staff")
+    expect(card.get_by_test_id("crm-counts")).to_contain_text("Services: 2")
+    expect(card.get_by_test_id("crm-counts")).to_contain_text("Staff: 2")
     rows = page.get_by_test_id("crm-service-row")
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="Женская стрижка")).to_contain_text("2000.00–3500.00")

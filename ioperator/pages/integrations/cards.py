@@ -21,8 +21,8 @@ def status_badge(card: rx.Var[dict[str, str]]) -> rx.Component:
 
 def crm_details(card: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.hstack(
-        rx.badge(rx.icon("list", size=12), card["services"], " ", t("crm.services"), variant="surface"),
-        rx.badge(rx.icon("users", size=12), card["staff"], " ", t("crm.staff"), variant="surface"),
+        rx.badge(rx.icon("list", size=12), t("crm.services_count"), ": ", card["services"], variant="surface"),
+        rx.badge(rx.icon("users", size=12), t("crm.staff"), ": ", card["staff"], variant="surface"),
         rx.cond(
             card["last_sync"] != "",
             rx.text(t("crm.last_sync"), ": ", card["last_sync"], size="1", color_scheme="gray"),

@@ -249,6 +249,10 @@ FAILURES: list[tuple[str, Arrange, type[AdapterError] | None, str]] = [
     ("forbidden", _inject("error", status=403, detail="Account is blocked"), ProviderError, "Account is blocked"),
     ("connection_refused", lambda fake, url: (closed_port_url(), {}), CannotConnect, "ConnectError"),
 ]
+# Reads (GET) are retried after a 5xx or a timeout. A write (POST, PATCH) is not: amoCRM may have done it,
+# and a repeat could duplicate a contact or a lead; it is sent again only after a 429 or a connection never made.
+# Each write operation's first request is its write.
+WRITES = {"create_client": "POST /api/v4/contacts", "create_booking": "POST /api/v4/leads", "cancel_booking": "PATCH"}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -264,6 +268,8 @@ def test_each_error_then_recovery_on_retry(
     base_url: str,
 ) -> None:
     url, config = arrange(fake, base_url)
+    if case == "server_error_once" and operation in WRITES:
+        expected, detail = CannotConnect, "HTTP 502"  # the write may have been done: it is not sent twice
     if expected is None:  # a transient failure: retried inside the same call, which succeeds
         result = call(OPERATIONS[operation](seeds), url, **config)
         del fake.requests[0]
@@ -278,20 +284,38 @@ def test_each_error_then_recovery_on_retry(
     assert amo.TOKEN not in str(error) and "wrongwrong" not in str(error)
     expected_field = {"wrong_token": "access_token", "forbidden": "access_token", "not_paid": "base_url"}
     assert error.field == expected_field.get(case)
+    if case == "server_error_once":
+        assert len(fake.requests) == 1 and fake.paths_seen()[0].startswith(WRITES[operation])
     fake.reset()
     check_success(operation, call(OPERATIONS[operation](seeds), base_url), fake, seeds)
 
 
-@pytest.mark.parametrize("operation", ["test_connection", "create_booking"])
-def test_a_timeout_is_retried_then_reported(operation: str, fake: amo.FakeAmoCrm, seeds: Seeds, base_url: str) -> None:
+@pytest.mark.parametrize("operation", ["test_connection", "list_staff", "find_client"])
+def test_a_read_that_timed_out_once_is_retried_and_succeeds(
+    operation: str, fake: amo.FakeAmoCrm, seeds: Seeds, base_url: str
+) -> None:
+    fake.fail_next("timeout")
+    result = call(OPERATIONS[operation](seeds), base_url, cls=ImpatientAmo)
+    assert fake.paths_seen()[0] == fake.paths_seen()[1]  # the same read, sent again
+    del fake.requests[0]
+    check_success(operation, result, fake, seeds)
+
+
+@pytest.mark.parametrize(
+    ("operation", "attempts"), [("test_connection", 3), ("create_booking", 1), ("cancel_booking", 1)]
+)
+def test_a_timeout_is_retried_then_reported(
+    operation: str, attempts: int, fake: amo.FakeAmoCrm, seeds: Seeds, base_url: str
+) -> None:
+    """A read is tried three times; a write that timed out may have been done, so it is sent once."""
     fake.fail_next("timeout", 3)
     started = time.monotonic()
     with pytest.raises(CannotConnect) as caught:
         call(OPERATIONS[operation](seeds), base_url, cls=ImpatientAmo)
     assert caught.value.detail == "timeout" and time.monotonic() - started < 2
-    assert len(fake.requests) == 3 and len(fake.leads) == 1
+    assert len(fake.requests) == attempts and len(fake.leads) == 1 and fake.leads[seeds.lead]["status_id"] != amo.LOST
     fake.reset()
-    check_success(operation, call(OPERATIONS[operation](seeds), base_url), fake, seeds)
+    check_success(operation, call(OPERATIONS[operation](seeds), base_url), fake, seeds)  # the caller's retry
 
 
 def test_a_validation_error_names_the_path(fake: amo.FakeAmoCrm, seeds: Seeds, base_url: str) -> None:

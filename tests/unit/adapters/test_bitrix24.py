@@ -25,6 +25,7 @@ from ioperator.adapters.base import ConnectionInfo
 from ioperator.adapters.crm.base import OPERATIONS as CRM_OPERATIONS
 from ioperator.adapters.crm.base import CrmBooking, CrmClient, CrmService, CrmSlot, CrmStaff
 from ioperator.adapters.crm.bitrix24 import Bitrix24Adapter
+from ioperator.adapters.crm.bitrix24.client import is_read
 from ioperator.adapters.errors import (
     AdapterError,
     CannotConnect,
@@ -271,6 +272,14 @@ ERROR_CODES: list[tuple[str, Arrange, type[AdapterError] | None, str]] = [
     ("operation_time_limit", _inject("error", 3, status=429, error="OPERATION_TIME_LIMIT"), RateLimited, "OPERATION"),
     ("access_denied", _inject("error", status=401, error="ACCESS_DENIED"), ProviderError, "paid Bitrix24 plans"),
 ]
+# Reads are retried after a 5xx or a timeout. A write is not: Bitrix24 may have done it, and a repeat
+# could duplicate it; it is sent again only after QUERY_LIMIT_EXCEEDED or a connection never made.
+FIRST_REQUEST_IS_A_WRITE = {"create_client", "cancel_booking"}  # create_booking reads free time first
+WRITE_OF = {
+    "create_client": "crm.contact.add",
+    "create_booking": "booking.v1.booking.add",
+    "cancel_booking": "booking.v1.booking.delete",
+}
 
 
 def _cases(cases: list[tuple[str, Arrange, type[AdapterError] | None, str]], operations: list[str]) -> list[Any]:
@@ -292,6 +301,8 @@ def test_each_error_then_recovery_on_retry(
     base_url: str,
 ) -> None:
     url, config = arrange(fake, base_url)
+    if case == "server_error_once" and operation in FIRST_REQUEST_IS_A_WRITE:
+        expected, detail = CannotConnect, "HTTP 500"  # the write may have been done: it is not sent twice
     if expected is None:  # a transient failure: retried inside the same call, which succeeds
         result = call(OPERATIONS[operation](seeds), url, **config)
         del fake.requests[0]
@@ -306,8 +317,21 @@ def test_each_error_then_recovery_on_retry(
     assert b24.CODE not in str(error) and "zzz999" not in str(error)
     if expected is InvalidAuth or case == "access_denied":
         assert error.field == "webhook_url"
+    if case == "server_error_once":
+        assert fake.methods_seen() == [WRITE_OF[operation]]
     fake.reset()
     check_success(operation, call(OPERATIONS[operation](seeds), base_url), fake, seeds)
+
+
+@pytest.mark.parametrize("operation", ["test_connection", "free_slots", "find_client"])
+def test_a_read_that_timed_out_once_is_retried_and_succeeds(
+    operation: str, fake: b24.FakeBitrix24, seeds: Seeds, base_url: str
+) -> None:
+    fake.fail_next("timeout")
+    result = call(OPERATIONS[operation](seeds), base_url, cls=ImpatientBitrix24)
+    assert fake.requests[0].method == fake.requests[1].method  # the same read, sent again
+    del fake.requests[0]
+    check_success(operation, result, fake, seeds)
 
 
 @pytest.mark.parametrize("operation", ["test_connection", "find_client"])
@@ -322,6 +346,59 @@ def test_a_timeout_is_retried_then_reported(
     assert len(fake.requests) == 3
     fake.reset()
     check_success(operation, call(OPERATIONS[operation](seeds), base_url), fake, seeds)
+
+
+@pytest.mark.parametrize(("kind", "detail"), [("server_error", "HTTP 500"), ("timeout", "timeout")])
+@pytest.mark.parametrize(
+    ("operation", "method"), [*WRITE_OF.items(), ("create_booking", "booking.v1.booking.client.set")]
+)
+def test_a_write_is_not_sent_twice_after_an_uncertain_failure(
+    operation: str, method: str, kind: str, detail: str, fake: b24.FakeBitrix24, seeds: Seeds, base_url: str
+) -> None:
+    before = (set(fake.bookings), set(fake.contacts))
+    fake.fail_next(kind, method=method)
+    with pytest.raises(CannotConnect) as caught:
+        call(OPERATIONS[operation](seeds), base_url, cls=ImpatientBitrix24)
+    assert caught.value.detail == detail
+    assert fake.methods_seen().count(method) == 1
+    assert (set(fake.bookings), set(fake.contacts)) == before  # nothing done, nothing left half-done
+    fake.reset()
+    check_success(operation, call(OPERATIONS[operation](seeds), base_url), fake, seeds)  # the caller's retry
+
+
+@pytest.mark.parametrize(("operation", "method"), list(WRITE_OF.items()))
+def test_a_write_is_sent_again_when_bitrix24_asks_to_slow_down(
+    operation: str, method: str, fake: b24.FakeBitrix24, seeds: Seeds, base_url: str
+) -> None:
+    fake.fail_next("rate_limited", method=method)
+    result = call(OPERATIONS[operation](seeds), base_url)
+    assert fake.methods_seen().count(method) == 2
+    fake.requests.remove(next(r for r in fake.requests if r.method == method))  # the refused attempt
+    check_success(operation, result, fake, seeds)
+
+
+@pytest.mark.parametrize(
+    ("method", "read"),
+    [
+        ("profile", True),
+        ("scope", True),
+        ("user.get", True),
+        ("crm.contact.get", True),
+        ("crm.duplicate.findbycomm", True),
+        ("booking.v1.resource.list", True),
+        ("booking.v1.resource.slots.list", True),
+        ("crm.contact.add", False),
+        ("crm.deal.add", False),
+        ("crm.deal.update", False),
+        ("booking.v1.booking.add", False),
+        ("booking.v1.booking.client.set", False),
+        ("booking.v1.booking.delete", False),
+        ("batch", False),  # may hold writes
+        ("crm.something.new", False),  # not classified: treated as a write
+    ],
+)
+def test_reads_are_told_from_writes_by_the_method_name(method: str, read: bool) -> None:
+    assert is_read(method) is read
 
 
 SCOPE_OF = {

@@ -262,6 +262,10 @@ def test_each_operation_succeeds_with_the_documented_request(
 
 WRITES = {"create_client", "create_booking", "cancel_booking"}
 FIRST_REQUEST_IS_A_WRITE = {"create_client", "cancel_booking"}  # create_booking reads the service first
+WRITE_REQUEST: dict[str, Callable[[Ids], tuple[str, str]]] = {
+    "create_client": lambda ids: ("POST", f"/clients/{COMPANY}"),
+    "cancel_booking": lambda ids: ("DELETE", f"/record/{COMPANY}/{ids.record}"),
+}
 
 
 @dataclass
@@ -346,6 +350,8 @@ def test_each_error_then_recovery_on_retry(
         assert secret not in str(error) or secret == "999"
     if expected is RateLimited:
         assert len(fake.requests) == 3  # every attempt was made
+    if case.expected is None:
+        assert [(s.method, s.path) for s in fake.requests] == [WRITE_REQUEST[operation](ids)]  # sent once
     if expected is InvalidAuth and operation not in {"test_connection", *PARTNER_ONLY}:
         probe = fake.requests[-1]  # a user-scoped 401: the partner key alone tells which key was refused
         assert (probe.method, probe.path, probe.headers["authorization"]) == (

@@ -46,7 +46,10 @@ class AmoClient:
         self.api = api
 
     async def call(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
-        """A JSON answer, None for 204 (amoCRM's empty result), or a typed AdapterError."""
+        """A JSON answer, None for 204 (amoCRM's empty result), or a typed AdapterError.
+
+        amoCRM reads are GET and writes POST or PATCH, so ProviderHttp's default is right: a read is
+        retried after a 5xx or a timeout, a write only after a 429 or a connection never made."""
         what = path.removeprefix("/api/v4/")
         try:
             response = await self.api.request(method, path, params=params, json=json)

@@ -4,6 +4,12 @@ Answers are `{"result": …, "total": N, "next": 50, "time": {…}}`; failures a
 `{"error": "CODE", "error_description": "…"}` (booking.* methods use numeric codes). List methods
 page by 50: pass `next` back as `start`. The webhook's secret code is part of every URL, so nothing
 here ever puts a URL, a request or an httpx message into an error.
+
+Every method is a POST, reads too, so whether a call may be repeated is told by its name (`is_read`):
+a read is retried after a 5xx or a timeout; anything else (`.add`, `.update`, `.delete`,
+`booking.v1.booking.client.set`, a method we have not classified) is sent again only when Bitrix24
+surely did not act on it — it asked to slow down, or the connection was never made — since a repeat
+could duplicate a contact, a booking or a deal.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ _PLAIN_REASONS = {
     "USER_ACCESS_ERROR": "the webhook's user has no access",
     "PORTAL_DELETED": "the portal is closed or deleted",
 }
+# Reads: methods that change nothing. The rest are treated as writes, so an unlisted method is never repeated.
+_READ_METHODS = {"profile", "scope", "methods", "crm.duplicate.findbycomm"}
+_READ_ACTIONS = {"list", "get", "fields"}  # the last part: `user.get`, `booking.v1.resource.slots.list`
 SLOT_TAKEN = "1018"  # booking.v1.booking.add: "resources are unavailable for the specified time period"
 BOOKING_NOT_FOUND = "1021"
 
@@ -36,6 +45,11 @@ BOOKING_NOT_FOUND = "1021"
 def method_scope(method: str) -> str:
     """The webhook permission a method needs: `crm.contact.add` → crm, `booking.v1.…` → booking."""
     return method.split(".", 1)[0]
+
+
+def is_read(method: str) -> bool:
+    """Whether a method only reads, and so may be repeated after a 5xx or a timeout."""
+    return method in _READ_METHODS or method.rsplit(".", 1)[-1] in _READ_ACTIONS
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -112,7 +126,7 @@ class Bitrix24Client:
 
     async def _body(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self.api.request("POST", method, json=params)
+            response = await self.api.request("POST", method, json=params, idempotent=is_read(method))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise ProviderError(f"{method} failed ({type(exc).__name__})") from None
         try:

@@ -9,8 +9,6 @@ Both scopes share one rate-limit bucket (5 requests a second per account).
 
 from __future__ import annotations
 
-import asyncio
-import random
 import re
 from typing import Any
 
@@ -39,7 +37,8 @@ _COMPANY_PATH = re.compile(r"/company/[^/]+/?$")
 
 
 class YclientsClient:
-    """One account's calls: `partner=True` sends only the partner key, otherwise both keys."""
+    """One account's calls: `call` reads (`partner=True` sends only the partner key, otherwise both keys),
+    `write` creates and deletes with both keys; each tells ProviderHttp whether a repeat is safe."""
 
     def __init__(
         self,
@@ -55,57 +54,49 @@ class YclientsClient:
         timeout: float,
     ) -> None:
         self._secrets = [secret for secret in (partner_token, user_token) if secret]
-        self.retry = retry
         self._probe = f"/company/{company_id}"  # a partner-only read, to tell which key was refused
         key = account_key(slug, base_url, partner_token, user_token)
         common = {"Accept": ACCEPT, "Content-Type": "application/json"}
 
-        def scoped(authorization: str, field: str, policy: RetryPolicy) -> ProviderHttp:
+        def scoped(authorization: str, field: str) -> ProviderHttp:
             return ProviderHttp(
                 http,
                 base_url=base_url,
                 key=key,  # both scopes share one bucket
                 limit=limit,
-                retry=policy,
+                retry=retry,
                 timeout=timeout,
                 headers={**common, "Authorization": authorization},
                 map_error=lambda response: self._map_error(response, field),
             )
 
-        partner_auth = f"Bearer {partner_token}"
-        user_auth = f"Bearer {partner_token}, User {user_token}"
-        self.partner = scoped(partner_auth, "partner_token", retry)
-        self.user = scoped(user_auth, "user_token", retry)
-        # Writes are not idempotent: a 5xx or a timeout may have saved them, so only a 429 is retried.
-        self.user_write = scoped(user_auth, "user_token", RetryPolicy(attempts=1))
+        self.partner = scoped(f"Bearer {partner_token}", "partner_token")
+        self.user = scoped(f"Bearer {partner_token}, User {user_token}", "user_token")
 
     async def call(
         self, method: str, path: str, *, partner: bool = False, params: Any = None, json: Any = None
     ) -> tuple[Any, dict[str, Any]]:
-        """`(data, meta)` of a successful answer, or a typed AdapterError."""
+        """A read (the client search is a POST, a read all the same): `(data, meta)` of a successful
+        answer, or a typed AdapterError. Retried after a 429, a 5xx or a timeout."""
         http = self.partner if partner else self.user
-        try:
-            response = await http.request(method, path, params=params, json=json)
-        except InvalidAuth as refused:
-            raise await self._which_key(refused) from None
+        response = await self._request(http, method, path, params=params, json=json, idempotent=True)
         return self._envelope(response)
 
     async def write(self, method: str, path: str, *, json: Any = None) -> tuple[Any, dict[str, Any]]:
-        """A user-scoped create/delete: retried only when the provider asked us to slow down."""
-        for attempt in range(1, max(1, self.retry.attempts) + 1):
-            try:
-                response = await self.user_write.request(method, path, json=json)
-            except RateLimited as exc:
-                if attempt >= self.retry.attempts:
-                    raise
-                await asyncio.sleep(self._backoff(attempt, exc.retry_after))
-                continue
-            except InvalidAuth as refused:
-                raise await self._which_key(refused) from None
-            if method == "DELETE" and response.status_code == 204:
-                return None, {}
-            return self._envelope(response)
-        raise ProviderError("no attempt was made")  # unreachable: the loop returns or raises
+        """A user-scoped create or delete. A 5xx or a timeout may have saved it, so it is sent again only
+        when the platform surely did not act on it: a 429, or a connection that was never made."""
+        response = await self._request(self.user, method, path, json=json, idempotent=False)
+        if method == "DELETE" and response.status_code == 204:
+            return None, {}
+        return self._envelope(response)
+
+    async def _request(
+        self, http: ProviderHttp, method: str, path: str, *, params: Any = None, json: Any, idempotent: bool
+    ) -> httpx.Response:
+        try:
+            return await http.request(method, path, params=params, json=json, idempotent=idempotent)
+        except InvalidAuth as refused:
+            raise await self._which_key(refused) from None
 
     async def _which_key(self, refused: InvalidAuth) -> InvalidAuth:
         """A user-scoped 401 does not say which of the two keys was wrong: ask with the partner key alone."""
@@ -118,12 +109,6 @@ class YclientsClient:
         except AdapterError:
             return refused
         return refused
-
-    def _backoff(self, attempt: int, retry_after: int | None) -> float:
-        if retry_after is not None:
-            return float(retry_after)
-        ceiling = min(self.retry.max_delay, self.retry.base_delay * 2**attempt)
-        return random.uniform(0, ceiling)  # noqa: S311  (jitter, not a secret)
 
     def _envelope(self, response: httpx.Response) -> tuple[Any, dict[str, Any]]:
         body = _json(response)
