@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from ioperator.adapters.base import ConnectionInfo, ProviderConfig
 from ioperator.adapters.channels import meta
@@ -31,8 +31,6 @@ class InstagramAdapter(ChannelAdapter):
     uses_verify_handshake: ClassVar[bool] = True
 
     class Config(ProviderConfig):
-        model_config = ConfigDict(hide_input_in_errors=True)  # a rejected secret must not reach a log
-
         account_id: meta.GraphId = Field(
             title="Instagram account ID",
             description="The numeric ID of the Instagram professional account (Meta Business Suite → Settings).",

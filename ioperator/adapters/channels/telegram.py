@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeGuard, cast
 
 import httpx
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from ioperator.adapters.base import ConnectionInfo, ProviderConfig
 from ioperator.adapters.channels.base import ChannelAdapter, ConnectContext, InboundMessage
@@ -39,8 +39,6 @@ class TelegramAdapter(ChannelAdapter):
     default_base_url = "https://api.telegram.org"
 
     class Config(ProviderConfig):
-        model_config = ConfigDict(hide_input_in_errors=True)  # a mistyped token is still a token
-
         bot_token: SecretStr = Field(
             title="Bot token",
             description="Create a bot with @BotFather and paste the token it gives you.",

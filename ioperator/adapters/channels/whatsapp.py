@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from ioperator.adapters.base import ConnectionInfo, ProviderConfig
 from ioperator.adapters.channels import meta
@@ -32,8 +32,6 @@ class WhatsAppAdapter(ChannelAdapter):
     uses_verify_handshake: ClassVar[bool] = True
 
     class Config(ProviderConfig):
-        model_config = ConfigDict(hide_input_in_errors=True)  # a rejected secret must not reach a log
-
         phone_number_id: meta.GraphId = Field(
             title="Phone number ID",
             description="In Meta for Developers → WhatsApp → API Setup.",
