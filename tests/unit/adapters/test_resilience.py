@@ -136,7 +136,10 @@ def test_rate_limit_is_shared_by_every_request_of_one_account(server: tuple[Scri
     assert len(fake.seen) == 20
     assert elapsed >= 3.5  # 20 requests evenly spaced at 5/s
     busiest = max(sum(1 for t in fake.seen if start <= t < start + 1.0) for start in fake.seen)
-    assert busiest <= 5
+    # the fake stamps arrivals in this (busy) test process: one late stamp may add one to a window
+    assert busiest <= 6
+    gaps = sorted(b - a for a, b in zip(fake.seen, fake.seen[1:], strict=False))
+    assert gaps[len(gaps) // 2] >= 0.19  # the median gap is the limiter's spacing
 
 
 def test_writes_are_not_retried_after_a_5xx(server: tuple[Scripted, str]) -> None:
