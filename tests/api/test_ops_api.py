@@ -86,3 +86,23 @@ def test_unknown_api_routes_answer_json_404(client: TestClient) -> None:
         response = client.request(method, "/api/v1/nothing-here")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_metrics_add_up_across_worker_processes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With several workers (Redis), each records into a shared directory and /metrics sums them."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    record = (
+        "from ioperator.core.observability import REQUESTS; "
+        "[REQUESTS.labels('GET', '/api/health', '200').inc() for _ in range(3)]"
+    )
+    for _ in range(2):  # two workers
+        subprocess.run([sys.executable, "-c", record], env=env, check=True, timeout=60)
+    scrape = "from ioperator.core.observability import metrics_payload; print(metrics_payload()[0].decode())"
+    text = subprocess.run(
+        [sys.executable, "-c", scrape], env=env, check=True, timeout=60, capture_output=True, text=True
+    ).stdout
+    assert 'ioperator_http_requests_total{method="GET",route="/api/health",status="200"} 6.0' in text
