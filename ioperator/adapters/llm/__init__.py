@@ -1,0 +1,1 @@
+"""Language-model adapters: chat with the model a business configured."""
