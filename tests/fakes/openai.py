@@ -117,6 +117,7 @@ class FakeOpenAI:
         self.api_key = api_key
         self.models = list(models)
         self.unlisted = list(unlisted)  # served, but missing from GET /v1/models (some proxies do this)
+        self.retired: list[str] = []  # known but decommissioned: 400 `model_decommissioned`, as Groq answers
         self.list_models = list_models  # False: the server has no model list (404), as some do
         self.echo_key = echo_key  # True: a wrong key is echoed whole, as some compatible servers do
         self.timeout_delay = timeout_delay  # how long a "timeout" failure keeps the caller waiting
@@ -242,6 +243,9 @@ class FakeOpenAI:
         if temperature is not None and not (isinstance(temperature, int | float) and 0 <= temperature <= 2):
             message = f"Invalid 'temperature': expected a number between 0 and 2, but got {temperature} instead."
             return _error(400, message, param="temperature", code="invalid_value")
+        if body["model"] in self.retired:
+            message = f"The model `{body['model']}` has been decommissioned and is no longer supported."
+            return _error(400, message, code="model_decommissioned")
         if body["model"] not in self.models + self.unlisted:
             message = f"The model `{body['model']}` does not exist or you do not have access to it."
             return _error(404, message, code="model_not_found")

@@ -12,8 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import httpx
-import httpx2
-import openai
 import openai._base_client
 import pytest
 
@@ -85,7 +83,8 @@ def server() -> Iterator[tuple[oai.FakeOpenAI, str]]:
 def fake(server: tuple[oai.FakeOpenAI, str]) -> oai.FakeOpenAI:
     fake = server[0]
     fake.reset()
-    fake.models, fake.unlisted, fake.list_models, fake.echo_key = [MODEL, "gpt-4o"], [], True, False
+    fake.models, fake.unlisted, fake.retired = [MODEL, "gpt-4o"], [], []
+    fake.list_models, fake.echo_key = True, False
     return fake
 
 
@@ -143,20 +142,18 @@ def _echoing_wrong_key(fake: oai.FakeOpenAI, base_url: str) -> dict[str, Any]:
 
 
 # The SDK retries 429, 5xx, timeouts and refused connections once by itself: two failures in a row.
-ALL = tuple(OPERATIONS)
-FAILURES: list[tuple[str, Arrange, type[AdapterError], str, str | None, tuple[str, ...]]] = [
-    ("wrong_key", lambda f, url: {"base_url": url, "key": WRONG_KEY}, InvalidAuth, "Incorrect API key", "api_key", ALL),
-    ("wrong_key_echoed", _echoing_wrong_key, InvalidAuth, "Incorrect API key provided: ••••.", "api_key", ALL),
-    ("unknown_model", lambda f, url: {"base_url": url, "model": "gpt-9"}, ProviderError, "`gpt-9`", "model", ALL),
-    ("no_api_here", lambda f, url: {"base_url": url.removesuffix("/v1")}, ProviderError, "HTTP 404", "base_url", ALL),
-    ("rate_limited", _inject("rate_limited", retry_after=300), RateLimited, "Rate limit reached", None, ALL),
-    ("out_of_quota", _inject("insufficient_quota", times=2), ProviderError, "exceeded your", "api_key", ALL),
-    ("server_error", _inject("server_error", times=2), CannotConnect, "The server had an error", None, ALL),
-    ("timeout", _inject("timeout", times=2), CannotConnect, f"no answer within {QUICK:g} s", None, ALL),
-    ("refused", lambda f, url: {"base_url": closed_port_url()}, CannotConnect, "(ConnectError)", None, ALL),
-    ("not_the_api", _inject("garbage"), ProviderError, NOT_THE_API, "base_url", ALL),
+FAILURES: list[tuple[str, Arrange, type[AdapterError], str, str | None]] = [
+    ("wrong_key", lambda f, url: {"base_url": url, "key": WRONG_KEY}, InvalidAuth, "Incorrect API key", "api_key"),
+    ("wrong_key_echoed", _echoing_wrong_key, InvalidAuth, "Incorrect API key provided: ••••.", "api_key"),
+    ("unknown_model", lambda f, url: {"base_url": url, "model": "gpt-9"}, ProviderError, "`gpt-9`", "model"),
+    ("no_api_here", lambda f, url: {"base_url": url.removesuffix("/v1")}, ProviderError, "HTTP 404", "base_url"),
+    ("rate_limited", _inject("rate_limited", retry_after=300), RateLimited, "Rate limit reached", None),
+    ("out_of_quota", _inject("insufficient_quota", times=2), ProviderError, "exceeded your", "api_key"),
+    ("server_error", _inject("server_error", times=2), CannotConnect, "The server had an error", None),
+    ("timeout", _inject("timeout", times=2), CannotConnect, f"no answer within {QUICK:g} s", None),
+    ("refused", lambda f, url: {"base_url": closed_port_url()}, CannotConnect, "(ConnectError)", None),
+    ("not_the_api", _inject("garbage"), ProviderError, NOT_THE_API, "base_url"),
 ]
-CASES = [(operation, *failure[:5]) for failure in FAILURES for operation in failure[5]]
 
 
 def check_no_key(error: AdapterError, *keys: str) -> None:
@@ -165,9 +162,8 @@ def check_no_key(error: AdapterError, *keys: str) -> None:
             assert key not in text
 
 
-@pytest.mark.parametrize(
-    ("operation", "case", "arrange", "expected", "detail", "field"), CASES, ids=[f"{c[1]}-{c[0]}" for c in CASES]
-)
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize(("case", "arrange", "expected", "detail", "field"), FAILURES, ids=[f[0] for f in FAILURES])
 def test_each_error_then_recovery_on_retry(
     operation: str,
     case: str,
@@ -312,19 +308,12 @@ def test_the_hosts_openai_environment_stays_out_of_owners_requests(
         assert "openai-organization" not in request.headers and "openai-project" not in request.headers
 
 
-def test_a_decommissioned_model_is_shown_on_the_model_field(fake: oai.FakeOpenAI, base_url: str) -> None:
-    async def main() -> None:
-        raise openai.BadRequestError(
-            "Error code: 400",
-            response=httpx2.Response(400, request=httpx2.Request("POST", f"{base_url}/chat/completions")),
-            body={"message": "The model `mixtral-8x7b` has been decommissioned.", "code": "model_decommissioned"},
-        )
-
-    chat = OpenAICompatibleChat(LlmSettings(base_url=base_url, api_key=KEY, model="mixtral-8x7b"))
+def test_a_retired_model_is_shown_on_the_model_field(fake: oai.FakeOpenAI, base_url: str) -> None:
+    fake.retired = ["mixtral-8x7b-32768"]
     with pytest.raises(ProviderError) as caught:
-        with chat._translated():
-            run(main())
+        call(OPERATIONS["complete"], base_url=base_url, model="mixtral-8x7b-32768")
     assert caught.value.field == "model" and "decommissioned" in caught.value.detail
+    check_success("complete", call(OPERATIONS["complete"], base_url=base_url), fake)
 
 
 def test_the_key_stays_out_of_reprs_and_details() -> None:
