@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     integration_event_retention_days: int = Field(
         90, ge=1, description="How long each integration's event log is kept, in days."
     )
+    prompt_max_length: int = Field(30_000, ge=1000, description="The longest agent prompt accepted, in characters.")
     allow_signup: bool = Field(True, description="Whether anyone may create a new business at /signup.")
     session_ttl_hours: int = Field(
         24 * 14, ge=1, description="How long a sign-in lasts, in hours (the cookie expires with it)."

@@ -5,6 +5,7 @@ from ioperator.models.business import Business
 from ioperator.models.crm import CrmServiceRow, CrmStaffRow
 from ioperator.models.inbox import Contact, ContactIdentity, Conversation, Message
 from ioperator.models.integration import Integration, IntegrationEvent
+from ioperator.models.prompt import Prompt, PromptVariable, PromptVersion
 from ioperator.models.user import Role, User
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "Integration",
     "IntegrationEvent",
     "Message",
+    "Prompt",
+    "PromptVariable",
+    "PromptVersion",
     "Role",
     "User",
 ]

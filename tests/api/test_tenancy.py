@@ -35,6 +35,7 @@ from ioperator.services import (
     inbox,
     integration_events,
     integrations,
+    prompts,
     team,
 )
 from tests.api.conftest import sign_in
@@ -50,6 +51,8 @@ class World:
     a_member: User
     a_integration: Integration
     a_conversation_id: int
+    a_prompt_id: int
+    a_variable_id: int
 
 
 @pytest.fixture
@@ -76,7 +79,17 @@ def world(db: Session, fakes: Fakes) -> World:
         ],
     )
     conversation = db.exec(select(Conversation).where(Conversation.integration_id == integration.id)).one()
-    return World(a=a, b=b, a_member=member, a_integration=integration, a_conversation_id=conversation.id or 0)
+    prompt, _ = prompts.create_prompt(session=db, tenant=a.ctx, name="Alpha prompt", template_slug="salon")
+    variable = prompts.set_custom_variable(session=db, tenant=a.ctx, name="alpha_secret", value="Alpha only")
+    return World(
+        a=a,
+        b=b,
+        a_member=member,
+        a_integration=integration,
+        a_conversation_id=conversation.id or 0,
+        a_prompt_id=prompt.id or 0,
+        a_variable_id=variable.id or 0,
+    )
 
 
 # --- services -------------------------------------------------------------------------------
@@ -130,6 +143,27 @@ SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
     ),
     "crm_sync.list_staff": lambda db, w: crm_sync.list_staff(
         session=db, tenant=w.b.ctx, integration_id=w.a_integration.id or 0
+    ),
+    "prompts.get_prompt_or_raise": lambda db, w: prompts.get_prompt_or_raise(
+        session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id
+    ),
+    "prompts.activate": lambda db, w: prompts.activate(session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id),
+    "prompts.save_version": lambda db, w: prompts.save_version(
+        session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id, source="## Role\nPwned", base_version=1
+    ),
+    "prompts.restore_version": lambda db, w: prompts.restore_version(
+        session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id, number=1
+    ),
+    "prompts.list_versions": lambda db, w: prompts.list_versions(session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id),
+    "prompts.get_version_or_raise": lambda db, w: prompts.get_version_or_raise(
+        session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id, number=1
+    ),
+    "prompts.diff_versions": lambda db, w: prompts.diff_versions(
+        session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id, old=1, new=1
+    ),
+    "prompts.render": lambda db, w: prompts.render(session=db, tenant=w.b.ctx, prompt_id=w.a_prompt_id),
+    "prompts.delete_custom_variable": lambda db, w: prompts.delete_custom_variable(
+        session=db, tenant=w.b.ctx, variable_id=w.a_variable_id
     ),
 }
 # Functions that take an id but answer None / do nothing instead of raising.
