@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from ioperator.api import auth, ops, webhooks
 from ioperator.api.errors import install_error_handlers
-from ioperator.api.v1 import account, business, integrations, team
+from ioperator.api.v1 import account, business, integrations, prompts, team
 from ioperator.core.config import VERSION
 from ioperator.core.errors import NotFound
 
@@ -28,6 +28,7 @@ def build_api() -> FastAPI:
         business.router,
         team.router,
         integrations.router,
+        prompts.router,
         webhooks.router,
     ):
         api.include_router(router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +17,7 @@ from ioperator.core.auth import TenantContext
 from ioperator.core.config import get_settings
 from ioperator.core.db import utcnow
 from ioperator.core.errors import Conflict, NotFound, ValidationFailed
+from ioperator.core.i18n import translate
 from ioperator.models.crm import CrmServiceRow, CrmStaffRow
 from ioperator.models.prompt import Prompt, PromptVariable, PromptVersion
 from ioperator.services import business as business_service
@@ -30,6 +32,19 @@ class PromptInvalid(ValidationFailed):
         self.issues = issues
         first = next(i for i in issues if i.severity == "error")
         super().__init__(first.key, field="source", line=str(first.line), **first.params)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        body = super().as_dict(lang)
+        body["issues"] = [
+            {
+                "severity": i.severity,
+                "code": i.key.removeprefix("prompt.issue."),
+                "line": i.line,
+                "message": translate(i.key, lang, **i.params),
+            }
+            for i in self.issues
+        ]
+        return body
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,15 @@ ROUTE_ATTEMPTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("DELETE", "/api/v1/integrations/{integration_id}", None),
     ("GET", "/api/v1/integrations/{integration_id}/events", None),
     ("POST", "/api/v1/integrations/{integration_id}/sync", {}),
+    ("GET", "/api/v1/prompts/{prompt_id}", None),
+    ("POST", "/api/v1/prompts/{prompt_id}/activate", {}),
+    ("GET", "/api/v1/prompts/{prompt_id}/versions", None),
+    ("POST", "/api/v1/prompts/{prompt_id}/versions", {"source": "## Role\nPwned", "base_version": 1}),
+    ("GET", "/api/v1/prompts/{prompt_id}/versions/{number}", None),
+    ("POST", "/api/v1/prompts/{prompt_id}/versions/{number}/restore", {}),
+    ("GET", "/api/v1/prompts/{prompt_id}/diff?old=1&new=1", None),
+    ("GET", "/api/v1/prompts/{prompt_id}/rendered", None),
+    ("DELETE", "/api/v1/prompts/variables/{variable_id}", None),
 ]
 
 
@@ -234,7 +243,14 @@ def test_route_refuses_other_business_rows_as_not_found(
     a_session = _a_session_id(db, world)
     response = client.request(
         method,
-        path.format(user_id=world.a_member.id, session_id=a_session, integration_id=world.a_integration.id),
+        path.format(
+            user_id=world.a_member.id,
+            session_id=a_session,
+            integration_id=world.a_integration.id,
+            prompt_id=world.a_prompt_id,
+            number=1,
+            variable_id=world.a_variable_id,
+        ),
         json=body,
     )
     assert response.status_code == 404
@@ -255,7 +271,7 @@ def test_lists_show_only_the_own_business(client: TestClient, world: World) -> N
 
 
 def test_every_route_taking_an_id_is_covered() -> None:
-    covered = {(method, path) for method, path, _ in ROUTE_ATTEMPTS}
+    covered = {(method, path.split("?")[0]) for method, path, _ in ROUTE_ATTEMPTS}
     found = {
         (method.upper(), path)
         for path, operations in build_api().openapi()["paths"].items()
