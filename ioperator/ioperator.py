@@ -17,6 +17,7 @@ from ioperator.pages.integrations.state import IntegrationsState
 from ioperator.pages.login import LoginState, login_page
 from ioperator.pages.overview import OverviewState, overview_page
 from ioperator.pages.profile import ProfileState, profile_page
+from ioperator.pages.prompts import PromptsState, prompts_page
 from ioperator.pages.settings import SettingsState, settings_page
 from ioperator.pages.signup import SignupState, signup_page
 from ioperator.pages.team import TeamState, team_page
@@ -60,6 +61,7 @@ app.add_page(
 )
 for page, route, title_key, loaders in (
     (overview_page, routes.OVERVIEW, "overview.title", [OverviewState.load]),
+    (prompts_page, routes.PROMPTS, "prompts.title", [PromptsState.load]),
     (channels_page, routes.CHANNELS, "channels.title", [IntegrationsState.load_channels]),
     (crm_page, routes.CRM, "crm.title", [IntegrationsState.load_crm, CrmCatalogState.load]),
     (team_page, routes.TEAM, "team.title", [TeamState.load]),

@@ -8,6 +8,7 @@ SETTINGS = "/settings"
 PROFILE = "/profile"
 CHANNELS = "/agent/channels"
 CRM = "/agent/crm"
+PROMPTS = "/agent/prompts"
 
 PUBLIC = (LOGIN, SIGNUP)
 

@@ -23,6 +23,7 @@ class NavItem:
 # Only sections that work are listed; later features add theirs here.
 NAV_ITEMS: list[NavItem] = [
     NavItem("nav.overview", "layout-dashboard", routes.OVERVIEW),
+    NavItem("nav.prompts", "file-text", routes.PROMPTS, group_key="nav.agent"),
     NavItem("nav.channels", "message-circle", routes.CHANNELS, group_key="nav.agent"),
     NavItem("nav.crm", "calendar-check", routes.CRM, group_key="nav.agent"),
     NavItem("nav.team", "users", routes.TEAM, group_key="nav.business"),
