@@ -14,6 +14,7 @@ from ioperator.core.observability import ObservabilityMiddleware
 from ioperator.pages.channels import channels_page
 from ioperator.pages.crm import CrmCatalogState, crm_page
 from ioperator.pages.integrations.state import IntegrationsState
+from ioperator.pages.llm_settings import LlmSettingsState
 from ioperator.pages.login import LoginState, login_page
 from ioperator.pages.overview import OverviewState, overview_page
 from ioperator.pages.profile import ProfileState, profile_page
@@ -65,7 +66,7 @@ for page, route, title_key, loaders in (
     (channels_page, routes.CHANNELS, "channels.title", [IntegrationsState.load_channels]),
     (crm_page, routes.CRM, "crm.title", [IntegrationsState.load_crm, CrmCatalogState.load]),
     (team_page, routes.TEAM, "team.title", [TeamState.load]),
-    (settings_page, routes.SETTINGS, "settings.title", [SettingsState.load]),
+    (settings_page, routes.SETTINGS, "settings.title", [SettingsState.load, LlmSettingsState.load]),
     (profile_page, routes.PROFILE, "profile.title", [ProfileState.load]),
 ):
     app.add_page(page, route=route, title=page_title(title_key), on_load=[SessionState.require_login, *loaders])

@@ -5,6 +5,7 @@ from ioperator.models.business import Business
 from ioperator.models.crm import CrmServiceRow, CrmStaffRow
 from ioperator.models.inbox import Contact, ContactIdentity, Conversation, Message
 from ioperator.models.integration import Integration, IntegrationEvent
+from ioperator.models.llm import LlmConfig
 from ioperator.models.prompt import Prompt, PromptVariable, PromptVersion
 from ioperator.models.user import Role, User
 
@@ -18,6 +19,7 @@ __all__ = [
     "CrmStaffRow",
     "Integration",
     "IntegrationEvent",
+    "LlmConfig",
     "Message",
     "Prompt",
     "PromptVariable",

@@ -13,6 +13,7 @@ from ioperator.components.layout import dashboard_page
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import LANGUAGES
 from ioperator.models.business import BusinessUpdate
+from ioperator.pages.llm_settings import llm_card
 from ioperator.services import business
 from ioperator.services.validation import format_phone
 from ioperator.state.base import SessionState, form_errors
@@ -177,4 +178,5 @@ def settings_page() -> rx.Component:
             key=SettingsState.name,
             width="100%",
         ),
+        llm_card(),
     )

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from ioperator.core.db import make_engine
 from tests.e2e.server import BROWSER_ARGS, ROOT, RunningApp, chromium_path, running_app
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.runner import serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.yclients import FakeYclients
@@ -55,6 +56,14 @@ def fake_yclients() -> Iterator[tuple[FakeYclients, str]]:
     fake = FakeYclients(partner_token=YCLIENTS_PARTNER, user_token=YCLIENTS_USER, company_id=777)
     with serve(fake.app) as url:
         yield fake, url
+
+
+@pytest.fixture(scope="session")
+def fake_openai() -> Iterator[tuple[FakeOpenAI, str]]:
+    """An OpenAI-compatible server; its address is typed into Business settings → AI model."""
+    fake = FakeOpenAI()
+    with serve(fake.app) as url:
+        yield fake, url + "/v1"
 
 
 @pytest.fixture(scope="session")

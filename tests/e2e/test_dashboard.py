@@ -103,7 +103,7 @@ def test_business_settings_by_role(page: Page, app_db: Session) -> None:
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Enter a valid phone number")).to_be_visible()
     page.get_by_label("Phone").fill("+44 20 7946 0958")
-    page.get_by_label("Address").fill("1 Spa Street, London")
+    page.get_by_label("Address", exact=True).fill("1 Spa Street, London")
     page.get_by_label("Business name").fill("Settings Spa & Wellness")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Business settings saved.")).to_be_visible()

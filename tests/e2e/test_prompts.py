@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from tests.e2e.helpers import log_in, seed_business
+from tests.fakes.openai import KEY, MODEL, FakeOpenAI
 
 DRAFT = "## Role\nYou answer for the business.\n\n## Business facts\nName: \n\n## Rules\nBe brief.\n"
 
@@ -56,3 +57,35 @@ def test_write_save_compare_restore_and_preview(page: Page, app_db: Session) -> 
     expect(editor).to_have_value(DRAFT.replace("Name: ", "Name: {{business_name}}"))
     expect(page.get_by_test_id("prompt-preview")).to_contain_text("Be brief.")
     expect(page.get_by_test_id("prompt-preview")).not_to_contain_text("kind")
+
+
+def test_try_the_prompt_in_a_test_chat(page: Page, app_db: Session, fake_openai: tuple[FakeOpenAI, str]) -> None:
+    _, url = fake_openai
+    tenant = seed_business(app_db, "Chat Cafe")
+    log_in(page, tenant.owner.email)
+    page.goto("/agent/prompts")
+    page.get_by_role("button", name="New prompt").click()
+    page.get_by_role("dialog").get_by_label("Name").fill("Main")
+    page.get_by_role("dialog").get_by_role("button", name="Create").click()
+    expect(page.get_by_text("To try the prompt, set the AI model")).to_be_visible()
+
+    page.goto("/settings")
+    page.get_by_label("API address").fill(url)
+    page.get_by_label("Model").fill(MODEL)
+    page.get_by_label("API key").fill("sk-not-the-key-0000")
+    page.get_by_role("button", name="Test and save").click()
+    expect(page.get_by_text("The provider refused these credentials.")).to_be_visible()
+    page.get_by_label("API key").fill(KEY)
+    page.get_by_role("button", name="Test and save").click()
+    expect(page.get_by_text("AI model saved.")).to_be_visible()
+    expect(page.get_by_label("API key")).to_have_attribute("placeholder", "••••WXYZ")
+
+    page.goto("/agent/prompts")
+    page.get_by_label("Prompt (Markdown)").fill(DRAFT.replace("Name: ", "Name: {{business_name}}"))
+    expect(page.get_by_test_id("prompt-preview")).to_contain_text("Name: Chat Cafe")
+    page.get_by_label("Write as a customer would…").fill("Do you have a table for two?")
+    page.get_by_role("button", name="Send").click()
+    reply = page.get_by_test_id("chat-assistant")
+    expect(reply).to_contain_text("You said: Do you have a table for two?")
+    expect(reply).to_contain_text("(system: ## Role)")
+    expect(page.get_by_test_id("chat-user")).to_have_text("Do you have a table for two?")
