@@ -18,6 +18,7 @@ class BusinessBase(SQLModel):
     website: str = Field(default="", max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default="en", max_length=8)
+    working_hours: str = Field(default="", max_length=300)  # as people write them: "Mon-Fri 9:00-20:00"
 
 
 class Business(BusinessBase, table=True):
@@ -33,6 +34,7 @@ class BusinessUpdate(SQLModel):
     website: str | None = None
     timezone: str | None = None
     language: str | None = None
+    working_hours: str | None = None
 
 
 class BusinessPublic(BusinessBase):

@@ -26,6 +26,7 @@ class SettingsState(rx.State):
     address: str = ""
     phone: str = ""
     website: str = ""
+    working_hours: str = ""
     timezone: str = "UTC"
     language: str = "en"
     error: str = ""
@@ -42,6 +43,7 @@ class SettingsState(rx.State):
             return
         self.name, self.address, self.website = biz.name, biz.address, biz.website
         self.phone = format_phone(biz.phone)
+        self.working_hours = biz.working_hours
         self.timezone, self.language = biz.timezone, biz.language
         self.error, self.field_errors = "", {}
 
@@ -62,6 +64,7 @@ class SettingsState(rx.State):
             address=form.get("address", ""),
             phone=form.get("phone", ""),
             website=form.get("website", ""),
+            working_hours=form.get("working_hours", ""),
             timezone=self.timezone,
             language=self.language,
         )
@@ -117,6 +120,18 @@ def settings_page() -> rx.Component:
                         "field.address",
                         text_input("address", default_value=SettingsState.address, read_only=readonly, max_length=300),
                         error=_err("address"),
+                    ),
+                    field(
+                        "field.working_hours",
+                        text_input(
+                            "working_hours",
+                            default_value=SettingsState.working_hours,
+                            read_only=readonly,
+                            max_length=300,
+                            placeholder="Mon–Fri 9:00–20:00, Sat 10:00–16:00",
+                        ),
+                        error=_err("working_hours"),
+                        hint_key="settings.working_hours_hint",
                     ),
                     field(
                         "field.website",

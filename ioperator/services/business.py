@@ -17,6 +17,7 @@ _VALIDATORS = {
     "website": validation.website,
     "timezone": validation.timezone,
     "language": validation.language,
+    "working_hours": lambda v: validation.text(v, field="working_hours", max_length=300),
 }
 
 

@@ -271,6 +271,7 @@ def context(
     custom = {v.name: v.value for v in list_custom_variables(session=session, tenant=tenant)}
     return prompt_variables.context_for_business(
         business,
+        working_hours=business.working_hours,
         services=services,
         staff=staff,
         integrations=integrations.list_integrations(session=session, tenant=tenant),

@@ -89,3 +89,31 @@ def test_try_the_prompt_in_a_test_chat(page: Page, app_db: Session, fake_openai:
     expect(reply).to_contain_text("You said: Do you have a table for two?")
     expect(reply).to_contain_text("(system: ## Role)")
     expect(page.get_by_test_id("chat-user")).to_have_text("Do you have a table for two?")
+
+
+def test_custom_variables_from_the_panel(page: Page, app_db: Session) -> None:
+    tenant = seed_business(app_db, "Variable Bar")
+    log_in(page, tenant.owner.email)
+    page.goto("/agent/prompts")
+    page.get_by_role("button", name="New prompt").click()
+    page.get_by_role("dialog").get_by_label("Name").fill("Main")
+    page.get_by_role("dialog").get_by_role("button", name="Create").click()
+    editor = page.get_by_label("Prompt (Markdown)")
+    editor.fill(DRAFT)
+    page.get_by_label("Name (a–z, 0–9, _)").fill("Bad Name")
+    page.get_by_role("button", name="Save variable").click()
+    expect(page.get_by_role("alert").filter(has_text="lowercase")).to_be_visible()
+    page.get_by_label("Name (a–z, 0–9, _)").fill("promo")
+    page.get_by_label("What it is").fill("This week's offer")
+    page.get_by_label("Value").fill("Free dessert on Mondays")
+    page.get_by_role("button", name="Save variable").click()
+    expect(page.get_by_text("Variable saved.")).to_be_visible()
+    expect(editor).to_have_value(DRAFT)  # the draft being edited is kept
+    page.evaluate(
+        "() => { const el = document.getElementById('prompt-editor'); el.focus();"
+        " el.setSelectionRange(el.value.length, el.value.length); }"
+    )
+    page.get_by_test_id("prompt-variable").get_by_role("button", name="{{promo}}").click()
+    expect(page.get_by_test_id("prompt-preview")).to_contain_text("Free dessert on Mondays")
+    page.get_by_role("button", name="Delete this variable").click()
+    expect(page.get_by_test_id("prompt-issue").first).to_contain_text("promo")

@@ -182,3 +182,13 @@ def test_custom_variable_names_are_checked(db: Session) -> None:
     row = prompts.set_custom_variable(session=db, tenant=tenant.ctx, name="promo", value="10% off")
     prompts.delete_custom_variable(session=db, tenant=tenant.ctx, variable_id=row.id or 0)
     assert prompts.list_custom_variables(session=db, tenant=tenant.ctx) == []
+
+
+def test_working_hours_reach_the_prompt(db: Session) -> None:
+    tenant, prompt = _prompt(db)
+    business.update_business(
+        session=db, tenant=tenant.ctx, business_in=BusinessUpdate(working_hours="Mon-Fri 9:00-20:00")
+    )
+    source = SOURCE.replace("Phone: {{phone}}.", "Open: {{working_hours}}.")
+    prompts.save_version(session=db, tenant=tenant.ctx, prompt_id=prompt.id or 0, source=source, base_version=0)
+    assert "Open: Mon-Fri 9:00-20:00." in prompts.render(session=db, tenant=tenant.ctx, prompt_id=prompt.id or 0)

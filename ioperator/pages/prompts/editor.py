@@ -39,8 +39,72 @@ def variable_row(variable: rx.Var[dict[str, str]]) -> rx.Component:
             font_family="monospace",
         ),
         rx.text(variable["description"], size="1", color_scheme="gray"),
+        rx.cond(
+            variable["custom"] != "",
+            rx.hstack(
+                rx.text("= ", variable["value"], size="1", color_scheme="green", trim="both"),
+                rx.cond(
+                    SessionState.can_manage,
+                    rx.icon_button(
+                        rx.icon("x", size=12),
+                        size="1",
+                        variant="ghost",
+                        color_scheme="red",
+                        aria_label=t("prompts.delete_variable"),
+                        on_click=PromptsState.delete_variable(variable["id"]),
+                    ),
+                    rx.fragment(),
+                ),
+                align="center",
+                spacing="1",
+            ),
+            rx.fragment(),
+        ),
         padding_y="4px",
         data_testid="prompt-variable",
+    )
+
+
+def custom_variable_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text(t("prompts.add_variable"), size="2", weight="medium"),
+            rx.input(
+                name="var_name",
+                placeholder="promo",
+                aria_label=t("prompts.variable_name"),
+                size="1",
+                width="100%",
+                required=True,
+            ),
+            rx.input(
+                name="var_description",
+                placeholder=t("prompts.variable_description"),
+                aria_label=t("prompts.variable_description"),
+                size="1",
+                width="100%",
+            ),
+            rx.text_area(
+                name="var_value",
+                placeholder=t("prompts.variable_value"),
+                aria_label=t("prompts.variable_value"),
+                size="1",
+                width="100%",
+                rows="2",
+            ),
+            rx.cond(
+                PromptsState.var_error != "",
+                rx.text(PromptsState.var_error, size="1", color_scheme="red", role="alert"),
+                rx.fragment(),
+            ),
+            rx.button(t("prompts.add"), type="submit", size="1", variant="soft"),
+            spacing="1",
+            width="100%",
+        ),
+        on_submit=PromptsState.save_variable,
+        reset_on_submit=False,
+        key=PromptsState.var_form_key,
+        width="100%",
     )
 
 
@@ -134,7 +198,8 @@ def editor() -> rx.Component:
             rx.vstack(
                 rx.text(t("prompts.variables"), size="2", weight="medium"),
                 rx.text(t("prompts.variables_hint"), size="1", color_scheme="gray"),
-                rx.box(rx.foreach(PromptsState.variables, variable_row), max_height="500px", overflow_y="auto"),
+                rx.box(rx.foreach(PromptsState.variables, variable_row), max_height="420px", overflow_y="auto"),
+                rx.cond(SessionState.can_manage, custom_variable_form(), rx.fragment()),
                 width="240px",
                 min_width="200px",
                 spacing="1",

@@ -43,6 +43,8 @@ class PromptsState(rx.State):
     diff_old: str = ""
     diff_new: str = ""
     diff_lines: list[dict[str, str]] = []
+    var_error: str = ""
+    var_form_key: int = 0
     # test chat
     llm_ready: bool = False
     chat_turns: list[dict[str, str]] = []  # role, content
@@ -75,11 +77,15 @@ class PromptsState(rx.State):
         self.error, self.conflict, self.note = "", False, ""
         custom = {v.name: v.value for v in prompts.list_custom_variables(session=session, tenant=tenant)}
         descriptions = {v.name: v.description for v in prompts.list_custom_variables(session=session, tenant=tenant)}
+        ids = {v.name: str(v.id) for v in prompts.list_custom_variables(session=session, tenant=tenant)}
         self.variables = [
             {
                 "name": v.name,
                 "token": v.token,
                 "description": translate(v.description_key, lang) if v.builtin else descriptions.get(v.name, ""),
+                "custom": "" if v.builtin else "1",
+                "id": ids.get(v.name, ""),
+                "value": custom.get(v.name, ""),
             }
             for v in prompt_variables.available_variables(custom)
         ]
@@ -220,6 +226,48 @@ class PromptsState(rx.State):
         self.new_open = False
         await self.load()
         return None
+
+    # --- custom variables ------------------------------------------------------------------
+    @rx.event
+    async def save_variable(self, form: dict[str, str]) -> EventSpec | None:
+        base = await self.get_state(SessionState)
+        self.var_error = ""
+        try:
+            with base._tenant_session() as (session, tenant):
+                prompts.set_custom_variable(
+                    session=session,
+                    tenant=tenant,
+                    name=form.get("var_name", ""),
+                    value=form.get("var_value", ""),
+                    description=form.get("var_description", ""),
+                )
+                self._open_variables_only(session, tenant, base.lang)
+        except NotAuthenticated:
+            return base._login_redirect()
+        except ServiceError as exc:
+            self.var_error = exc.message(base.lang)
+            return None
+        self.var_form_key += 1
+        return rx.toast.success(translate("prompts.variable_saved", base.lang))
+
+    @rx.event
+    async def delete_variable(self, variable_id: str) -> EventSpec | None:
+        base = await self.get_state(SessionState)
+        try:
+            with base._tenant_session() as (session, tenant):
+                prompts.delete_custom_variable(session=session, tenant=tenant, variable_id=int(variable_id))
+                self._open_variables_only(session, tenant, base.lang)
+        except NotAuthenticated:
+            return base._login_redirect()
+        except (ServiceError, ValueError):
+            return None
+        return None
+
+    def _open_variables_only(self, session: Session, tenant: TenantContext, lang: str) -> None:
+        draft, base_version = self.draft, self.base_version
+        self._open_current(session, tenant, lang)
+        self.draft, self.base_version = draft, base_version  # keep what is being edited
+        self._check(session, tenant, lang)
 
     # --- test chat -------------------------------------------------------------------------
     @rx.event(background=True)
