@@ -31,9 +31,9 @@ def new_prompt_dialog() -> rx.Component:
                         value=PromptsState.new_template,
                         on_change=PromptsState.set_new_template,
                     ),
-                    rx.text(t("field.language"), size="2", weight="medium"),
+                    rx.text(t("prompts.language"), size="2", weight="medium"),
                     rx.select.root(
-                        rx.select.trigger(width="100%", aria_label=t("field.language")),
+                        rx.select.trigger(width="100%", aria_label=t("prompts.language")),
                         rx.select.content(*[rx.select.item(n, value=c) for c, n in LANGUAGES.items()]),
                         value=PromptsState.new_language,
                         on_change=PromptsState.set_new_language,
