@@ -134,15 +134,20 @@ class PromptsState(rx.State):
 
     @rx.event
     def insert_variable(self, token: str) -> EventSpec:
-        """Insert `{{name}}` at the editor's cursor (the text area keeps its own selection)."""
+        """Insert `{{name}}` at the editor's cursor (the text area keeps its own selection).
+
+        The text is changed the way typing changes it — the native value setter, then an `input` event — so
+        the editor's own (debounced) change handler sends it: no older value can overtake it.
+        """
         script = (
             f"(() => {{ const el = document.getElementById({json.dumps(EDITOR_ID)}); const t = {json.dumps(token)};"
-            " if (!el) return null; const s = el.selectionStart ?? el.value.length;"
+            " if (!el) return; const s = el.selectionStart ?? el.value.length;"
             " const e = el.selectionEnd ?? s; const v = el.value.slice(0, s) + t + el.value.slice(e);"
-            " setTimeout(() => { el.focus(); el.setSelectionRange(s + t.length, s + t.length); }, 50);"
-            " return v; })()"
+            " const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;"
+            " set.call(el, v); el.dispatchEvent(new Event('input', { bubbles: true }));"
+            " el.focus(); el.setSelectionRange(s + t.length, s + t.length); })()"
         )
-        return rx.call_script(script, callback=PromptsState.set_draft)
+        return rx.call_script(script)
 
     @rx.event
     async def save(self) -> EventSpec | None:
