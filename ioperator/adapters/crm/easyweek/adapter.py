@@ -20,6 +20,7 @@ from ioperator.adapters.crm.base import CrmAdapter, CrmBooking, CrmClient, CrmSe
 from ioperator.adapters.crm.easyweek import parse
 from ioperator.adapters.crm.easyweek.parse import Json
 from ioperator.adapters.errors import ProviderError
+from ioperator.adapters.numbers import decimal
 from ioperator.adapters.registry import register
 from ioperator.adapters.resilience import ProviderHttp, RateLimit, account_key
 
@@ -97,7 +98,7 @@ class EasyWeekAdapter(CrmAdapter):
                 CrmService(
                     external_id=item["uuid"],
                     name=item["name"],
-                    price=parse.decimal(item.get("price")),
+                    price=decimal(item.get("price")),
                     duration_minutes=parse.minutes(item.get("duration")),
                     category=str(category.get("name") or "") if isinstance(category, dict) else "",
                 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -102,15 +101,6 @@ def minutes(duration: Any) -> int | None:
         value = duration.get("value")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     return None
-
-
-def decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def same_number(raw: Any, number: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, cast
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +20,7 @@ from ioperator.adapters.base import ConnectionInfo, ProviderConfig
 from ioperator.adapters.crm.base import CrmAdapter, CrmClient, CrmService, CrmStaff
 from ioperator.adapters.crm.onec.config import OneCConfig
 from ioperator.adapters.errors import AdapterError, InvalidAuth, ProviderError, Unsupported
+from ioperator.adapters.numbers import decimal
 from ioperator.adapters.registry import register
 from ioperator.adapters.resilience import ProviderHttp, RateLimit, account_key
 
@@ -88,7 +88,7 @@ class OneCAdapter(CrmAdapter):
             CrmService(
                 external_id=row["Ref_Key"],
                 name=str(row.get("Description") or ""),
-                price=_decimal(row.get(price)) if price else None,
+                price=decimal(row.get(price)) if price else None,
                 category=folders.get(row.get("Parent_Key"), ""),
             )
             for row in rows
@@ -200,15 +200,6 @@ def _json(response: httpx.Response) -> Json:
     if not isinstance(body, dict):
         raise ProviderError("unexpected answer from 1C")
     return body
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def _same(stored: Any, national: str) -> bool:
