@@ -11,6 +11,7 @@ from ioperator.components.layout import loading
 from ioperator.core.config import get_settings
 from ioperator.core.logging import configure_logging
 from ioperator.core.observability import ObservabilityMiddleware
+from ioperator.pages.api_keys import ApiKeysState, api_keys_page
 from ioperator.pages.channels import channels_page
 from ioperator.pages.crm import CrmCatalogState, crm_page
 from ioperator.pages.integrations.state import IntegrationsState
@@ -68,5 +69,6 @@ for page, route, title_key, loaders in (
     (team_page, routes.TEAM, "team.title", [TeamState.load]),
     (settings_page, routes.SETTINGS, "settings.title", [SettingsState.load, LlmSettingsState.load]),
     (profile_page, routes.PROFILE, "profile.title", [ProfileState.load]),
+    (api_keys_page, routes.API_KEYS, "api_keys.title", [ApiKeysState.load]),
 ):
     app.add_page(page, route=route, title=page_title(title_key), on_load=[SessionState.require_login, *loaders])

@@ -88,3 +88,14 @@ def _reset_login_throttle() -> Iterator[None]:
     login_throttle.reset()
     yield
     login_throttle.reset()
+
+
+@pytest.fixture(autouse=True)
+def _reset_api_limits_and_config_cache() -> Iterator[None]:
+    """Rolled-back tests reuse row ids: no cached configuration or request counter may outlive a test."""
+    from ioperator.services import api_rate_limit, bot_config
+
+    api_rate_limit.reset()
+    bot_config.forget()
+    yield
+    bot_config.forget()

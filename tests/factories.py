@@ -54,3 +54,10 @@ def make_member(session: Session, tenant: Tenant, role: Role = Role.OPERATOR, *,
         role=role,
         name=name or f"Member {n}",
     )
+
+
+def make_api_key(session: Session, tenant: Tenant, name: str = "Engine") -> str:
+    """A new API key of the business; returns the full key."""
+    from ioperator.services import api_keys
+
+    return api_keys.create_key(session=session, tenant=tenant.ctx, name=name).token

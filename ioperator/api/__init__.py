@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from ioperator.api import auth, ops, webhooks
 from ioperator.api.errors import install_error_handlers
-from ioperator.api.v1 import account, business, integrations, prompts, team
-from ioperator.core.config import VERSION
+from ioperator.api.v1 import account, api_keys, bot, business, integrations, prompts, team
+from ioperator.core.config import VERSION, get_settings
 from ioperator.core.errors import NotFound
 
 
@@ -29,9 +29,16 @@ def build_api() -> FastAPI:
         team.router,
         integrations.router,
         prompts.router,
+        api_keys.router,
+        bot.router,
         webhooks.router,
     ):
         api.include_router(router)
+
+    if get_settings().bench_routes:
+        from ioperator.api import bench
+
+        api.include_router(bench.router)
 
     @api.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown_api_route(path: str) -> None:

@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("nav.crm", "calendar-check", routes.CRM, group_key="nav.agent"),
     NavItem("nav.team", "users", routes.TEAM, group_key="nav.business"),
     NavItem("nav.settings", "building-2", routes.SETTINGS, group_key="nav.business"),
+    NavItem("nav.api_keys", "key-round", routes.API_KEYS, group_key="nav.business"),
 ]
 
 

@@ -100,11 +100,32 @@ class Settings(BaseSettings):
         15, ge=1, description="The window in which failed logins are counted, and the lockout length."
     )
     password_min_length: int = Field(10, ge=8, description="Shortest password accepted.")
+    api_rate_limit: str = Field(
+        "20/second;600/minute",
+        description="Requests each API key may make to the bot engines' API (`/api/v1/config`, `/api/v1/bot/...`), "
+        "as `limits` notation separated by `;`. Over it the API answers 429 with `Retry-After`.",
+    )
+    bench_routes: bool = Field(
+        False,
+        description="Adds `GET /api/bench/bare` (the last served configuration, no auth or database) for "
+        "`bench/config_api.py`. Leave off in production.",
+    )
     metrics_token: str = Field("", description="If set, `GET /metrics` requires `Authorization: Bearer <token>`.")
     log_level: str = Field("INFO", description="Python log level.")
     log_json: bool = Field(True, description="Log one JSON object per line (with the request id).")
 
     _split = field_validator("secret_keys", "cors_allowed_origins", mode="before")(_split_list)
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("use `limits` notation such as `20/second;600/minute`") from None
+        return value
 
     @property
     def is_production(self) -> bool:

@@ -91,3 +91,52 @@ class IntegrationFailed(ServiceError):
         self.status = self.STATUS_BY_KEY.get(adapter_key, 502)  # type: ignore[misc]
         self.retry_after = retry_after
         super().__init__(f"integration.error.{adapter_key}", field=field, **params)
+
+
+class ProviderFailed(ServiceError):
+    """A bot engine's CRM operation failed at the provider: 502/503 (501 when the system lacks it), with the
+    provider's own reason in `reason` so the engine can tell the customer something true."""
+
+    STATUS_BY_KEY: ClassVar[dict[str, int]] = {
+        "invalid_auth": 502,
+        "cannot_connect": 503,
+        "rate_limited": 503,
+        "provider_error": 502,
+        "unsupported": 501,
+        "slot_unavailable": 409,
+    }
+
+    def __init__(self, adapter_key: str, *, provider: str, reason: str = "", retry_after: int | None = None) -> None:
+        self.adapter_key = adapter_key
+        self.code = adapter_key  # type: ignore[misc]
+        self.status = self.STATUS_BY_KEY.get(adapter_key, 502)  # type: ignore[misc]
+        self.retry_after = retry_after
+        self.provider = provider
+        self.reason = reason
+        super().__init__(f"integration.error.{adapter_key}", detail=reason, seconds=retry_after or "")
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        body = super().as_dict(lang)
+        body["provider"] = self.provider
+        if self.reason:
+            body["reason"] = self.reason
+        return body
+
+
+class RateLimitExceeded(ServiceError):
+    """Too many requests for one API key: 429 with Retry-After."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__("api.error.rate_limited", seconds=self.retry_after)
+
+
+class ApiKeyRejected(ServiceError):
+    """No usable API key: 401 with `WWW-Authenticate: Bearer`."""
+
+    code = "invalid_api_key"
+    status = 401
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="iOperator"'}

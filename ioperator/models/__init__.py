@@ -1,5 +1,6 @@
 """SQLModel tables and their schemas. Importing this package registers every table."""
 
+from ioperator.models.api_key import ApiKey, AuditEvent
 from ioperator.models.auth import AuthSession
 from ioperator.models.business import Business
 from ioperator.models.crm import CrmServiceRow, CrmStaffRow
@@ -10,6 +11,8 @@ from ioperator.models.prompt import Prompt, PromptVariable, PromptVersion
 from ioperator.models.user import Role, User
 
 __all__ = [
+    "ApiKey",
+    "AuditEvent",
     "AuthSession",
     "Business",
     "Contact",

@@ -115,8 +115,11 @@ def activate(*, session: Session, tenant: TenantContext, prompt_id: int) -> Prom
     for other in list_prompts(session=session, tenant=tenant):
         if other.is_active and other.id != prompt.id:
             other.is_active = False
+            other.updated_at = utcnow()
             session.add(other)
-    prompt.is_active = True
+    if not prompt.is_active:
+        prompt.is_active = True
+        prompt.updated_at = utcnow()
     session.add(prompt)
     session.flush()
     return prompt

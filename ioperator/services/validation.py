@@ -57,10 +57,12 @@ def timezone(value: str | None, *, field: str = "timezone") -> str:
     return value
 
 
-def phone(value: str | None, *, field: str = "phone") -> str:
-    """An international number, stored in E.164; empty stays empty."""
+def phone(value: str | None, *, field: str = "phone", required: bool = False) -> str:
+    """An international number, stored in E.164; empty stays empty unless required."""
     value = (value or "").strip()
     if not value:
+        if required:
+            raise ValidationFailed("error.field_required", field=field)
         return ""
     try:
         parsed = phonenumbers.parse(value, None)
