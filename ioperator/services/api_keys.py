@@ -96,10 +96,10 @@ def create_key(*, session: Session, tenant: TenantContext, name: str, expires_at
     session.flush()
     audit.record(
         session=session,
-        business_id=tenant.business_id,
+        business=tenant.business_id,
         action=audit.KEY_CREATED,
-        user_id=tenant.user_id,
-        api_key_id=key.id,
+        by_user=tenant.user_id,
+        by_key=key.id,
         detail=name,
     )
     return CreatedKey(key=key, token=token)
@@ -122,10 +122,10 @@ def revoke_key(*, session: Session, tenant: TenantContext, key_id: int) -> ApiKe
         session.add(key)
         audit.record(
             session=session,
-            business_id=tenant.business_id,
+            business=tenant.business_id,
             action=audit.KEY_REVOKED,
-            user_id=tenant.user_id,
-            api_key_id=key.id,
+            by_user=tenant.user_id,
+            by_key=key.id,
             detail=key.name,
         )
     return key
@@ -182,5 +182,5 @@ def mark_used(*, session: Session, auth: KeyAuth, fetched_config: bool) -> bool:
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     if fetched_config:
-        audit.record(session=session, business_id=auth.business_id, action=audit.CONFIG_FETCHED, api_key_id=auth.key_id)
+        audit.record(session=session, business=auth.business_id, action=audit.CONFIG_FETCHED, by_key=auth.key_id)
     return True

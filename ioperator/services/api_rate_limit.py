@@ -32,12 +32,12 @@ def _current() -> tuple[SlidingWindowCounterRateLimiter, tuple[RateLimitItem, ..
     return _limiter(settings.redis_url or "memory://", settings.api_rate_limit)
 
 
-def hit(key_id: str) -> None:
+def hit(key: str) -> None:
     """Count one request of the key; raise RateLimitExceeded (with the wait) when over a limit."""
     limiter, items = _current()
     for item in items:
-        if not limiter.hit(item, NAMESPACE, key_id):
-            reset_at = limiter.get_window_stats(item, NAMESPACE, key_id).reset_time
+        if not limiter.hit(item, NAMESPACE, key):
+            reset_at = limiter.get_window_stats(item, NAMESPACE, key).reset_time
             raise RateLimitExceeded(retry_after=math.ceil(max(1.0, reset_at - time.time())))
 
 

@@ -15,15 +15,14 @@ CONFIG_FETCHED = "config.fetched"
 def record(
     *,
     session: Session,
-    business_id: int,
+    business: int,
     action: str,
-    user_id: int | None = None,
-    api_key_id: int | None = None,
+    by_user: int | None = None,
+    by_key: int | None = None,
     detail: str = "",
 ) -> AuditEvent:
-    event = AuditEvent(
-        business_id=business_id, action=action, user_id=user_id, api_key_id=api_key_id, detail=detail[:300]
-    )
+    """Append an event to the log of `business`: always the acting tenant's own (a user's or an API key's)."""
+    event = AuditEvent(business_id=business, action=action, user_id=by_user, api_key_id=by_key, detail=detail[:300])
     session.add(event)
     return event
 

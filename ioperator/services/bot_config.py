@@ -104,13 +104,13 @@ def last_served_body() -> bytes | None:
         return next(reversed(_cache.values())).body if _cache else None
 
 
-def forget(business_id: int | None = None) -> None:
+def forget(business: int | None = None) -> None:
     """Drop cached entries (tests; the fingerprint makes this unnecessary in production)."""
     with _lock:
-        if business_id is None:
+        if business is None:
             _cache.clear()
         else:
-            _cache.pop(business_id, None)
+            _cache.pop(business, None)
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

@@ -30,6 +30,7 @@ from ioperator.models.integration import Integration, IntegrationEvent, Integrat
 from ioperator.models.user import MemberUpdate, Role, User
 from ioperator.services import (
     accounts,
+    api_keys,
     auth_sessions,
     crm_sync,
     inbox,
@@ -53,6 +54,7 @@ class World:
     a_conversation_id: int
     a_prompt_id: int
     a_variable_id: int
+    a_key_id: int
 
 
 @pytest.fixture
@@ -89,6 +91,7 @@ def world(db: Session, fakes: Fakes) -> World:
         a_conversation_id=conversation.id or 0,
         a_prompt_id=prompt.id or 0,
         a_variable_id=variable.id or 0,
+        a_key_id=api_keys.create_key(session=db, tenant=a.ctx, name="Alpha engine").key.id or 0,
     )
 
 
@@ -165,6 +168,8 @@ SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
     "prompts.delete_custom_variable": lambda db, w: prompts.delete_custom_variable(
         session=db, tenant=w.b.ctx, variable_id=w.a_variable_id
     ),
+    "api_keys.get_key_or_raise": lambda db, w: api_keys.get_key_or_raise(session=db, tenant=w.b.ctx, key_id=w.a_key_id),
+    "api_keys.revoke_key": lambda db, w: api_keys.revoke_key(session=db, tenant=w.b.ctx, key_id=w.a_key_id),
 }
 # Functions that take an id but answer None / do nothing instead of raising.
 SERVICE_SILENT: dict[str, Callable[[Session, World], Any]] = {
@@ -231,7 +236,11 @@ ROUTE_ATTEMPTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/v1/prompts/{prompt_id}/diff?old=1&new=1", None),
     ("GET", "/api/v1/prompts/{prompt_id}/rendered", None),
     ("DELETE", "/api/v1/prompts/variables/{variable_id}", None),
+    ("DELETE", "/api/v1/api-keys/{key_id}", None),
 ]
+# Routes authenticated by an API key, whose ids are the key's own CRM's (tested in test_bot_api.py:
+# a key of B cancelling A's booking id reaches only B's CRM).
+KEY_ROUTES = {("DELETE", "/api/v1/bot/bookings/{booking_id}")}
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTE_ATTEMPTS)
@@ -250,6 +259,7 @@ def test_route_refuses_other_business_rows_as_not_found(
             prompt_id=world.a_prompt_id,
             number=1,
             variable_id=world.a_variable_id,
+            key_id=world.a_key_id,
         ),
         json=body,
     )
@@ -261,6 +271,7 @@ def test_route_refuses_other_business_rows_as_not_found(
     db.refresh(world.a_integration)
     assert world.a_integration.status is IntegrationStatus.CONNECTED
     assert TG_TOKEN in json.dumps(integrations.stored_secrets(world.a_integration))
+    assert all(key.revoked_at is None for key in api_keys.list_keys(session=db, tenant=world.a.ctx))
 
 
 def test_lists_show_only_the_own_business(client: TestClient, world: World) -> None:
@@ -271,7 +282,7 @@ def test_lists_show_only_the_own_business(client: TestClient, world: World) -> N
 
 
 def test_every_route_taking_an_id_is_covered() -> None:
-    covered = {(method, path.split("?")[0]) for method, path, _ in ROUTE_ATTEMPTS}
+    covered = {(method, path.split("?")[0]) for method, path, _ in ROUTE_ATTEMPTS} | KEY_ROUTES
     found = {
         (method.upper(), path)
         for path, operations in build_api().openapi()["paths"].items()

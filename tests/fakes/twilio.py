@@ -165,13 +165,14 @@ class FakeTwilio:
         return account_sid
 
     def add_number(self, e164: str, **fields: Any) -> str:
-        """An owned number of `fields["account_sid"]` (default: the last account added); returns its PN sid.
+        """An owned number of `fields["account_sid"]` (default: the first account added); returns its PN sid.
         `fields` override the resource's JSON fields (e.g. `type=None`, `capabilities={"Voice": True}`)."""
-        account_sid = fields.pop("account_sid", None) or next(reversed(self.accounts), None)
+        return self._add_number(phonenumbers.parse(e164), now(), fields)
+
+    def _add_number(self, parsed: phonenumbers.PhoneNumber, created: str, fields: dict[str, Any]) -> str:
+        account_sid = fields.pop("account_sid", None) or next(iter(self.accounts), None)
         assert account_sid in self.accounts, "add_account() first"
-        parsed = phonenumbers.parse(e164)
         sid = "PN" + uuid.uuid4().hex
-        created = now()
         self.numbers[sid] = {
             "account_sid": account_sid,
             "address_requirements": "none",
@@ -222,13 +223,14 @@ class FakeTwilio:
             base = phonenumbers.national_significant_number(example)
         code = phonenumbers.country_code_for_region(country)
         sids: list[str] = []
-        tried = self._generated.get(country, 0)
+        tried, created = self._generated.get(country, 0), now()
         while len(sids) < count:
             assert tried < 10**6, f"ran out of {country} numbers"
             candidate = f"+{code}{base[:-6]}{(int(base[-6:]) + tried) % 10**6:06d}"
             tried += 1
-            if candidate not in taken and phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
-                sids.append(self.add_number(candidate, **fields))
+            parsed = phonenumbers.parse(candidate)
+            if candidate not in taken and phonenumbers.is_valid_number(parsed):
+                sids.append(self._add_number(parsed, created, dict(fields)))
         self._generated[country] = tried
         return sids
 

@@ -156,7 +156,7 @@ class FakeVonage:
             example = example or phonenumbers.example_number(country)
             if example is None:
                 raise ValueError(f"no example number for {country}")
-            code, start = example.country_code, example.national_number
+            code, start = example.country_code or 0, example.national_number or 0
         refs: list[str] = []
         offset = self._bulk.get(country, 0)
         while len(refs) < count:

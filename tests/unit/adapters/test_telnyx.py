@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import httpx
+import phonenumbers
 import pytest
 from pydantic import ValidationError
 
@@ -209,8 +210,6 @@ def test_list_numbers_of_an_empty_account(fake: FakeTelnyx, url: str) -> None:
 
 
 def test_bulk_numbers_are_valid_and_distinct(fake: FakeTelnyx) -> None:
-    import phonenumbers
-
     refs = fake.add_numbers(300) + fake.add_numbers(5, country="GB")
     texts = [fake.numbers[ref]["phone_number"] for ref in refs]
     assert len(set(texts)) == 305 and all(phonenumbers.is_valid_number(phonenumbers.parse(t)) for t in texts)

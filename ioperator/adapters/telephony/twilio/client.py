@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,11 +42,8 @@ class Credentials:
     """What goes into HTTP Basic auth, and the form field to blame when Twilio refuses it."""
 
     username: str  # AC… (with the Auth Token) or SK… (with the API key secret)
-    password: str
-    field: str  # "auth_token" | "api_key_secret"
-
-    def __repr__(self) -> str:
-        return f"Credentials({self.username!r}, field={self.field!r})"
+    password: str = field(repr=False)
+    field: str = "auth_token"  # or "api_key_secret"
 
 
 class PinnedHttpClient(TwilioHttpClient):

@@ -73,13 +73,13 @@ class VonageAdapter(TelephonyAdapter):
         def work(sdk: client.Sdk) -> None:
             try:
                 app = self._get_application(sdk, state.get("application_id"))
+                body = parse.restore_voice(app, state)
+                if body is not None:
+                    self._put_application(sdk, body, state.get("application_id"))
             except ProviderError as exc:
-                if exc.field == "application_id":  # the application is gone: nothing points at us
-                    return
-                raise
-            body = parse.restore_voice(app, state)
-            if body is not None:
-                self._put_application(sdk, body, state.get("application_id"))
+                if exc.field != "application_id":
+                    raise
+                # the application is gone (404): nothing of it points at us any more
 
         await self._run(work)
 

@@ -99,7 +99,7 @@ def provider_number(item: Any, app_id: str) -> ProviderNumber | None:
     country = str(getattr(item, "country", None) or "").upper()
     if len(country) != 2:
         region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
-            number.country_code
+            number.country_code or 0
         )
         country = region if region and region not in ("ZZ", "001") else ""
     features = getattr(item, "features", None)
