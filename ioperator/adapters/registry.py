@@ -19,7 +19,8 @@ def register(cls: A) -> A:
 
 def _load() -> None:
     import ioperator.adapters.channels
-    import ioperator.adapters.crm  # noqa: F401  (registers the CRM providers)
+    import ioperator.adapters.crm
+    import ioperator.adapters.telephony  # noqa: F401  (registers the CRM and telephony providers)
 
 
 def get(slug: str) -> type[Adapter] | None:
