@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.integration_env"]  # fake providers: the `fakes` fixture
+pytest_plugins = ["tests.integration_env", "tests.telephony_env"]  # fake providers: `fakes`, `phones`
 
 _TMP = Path(tempfile.mkdtemp(prefix="ioperator-tests-"))
 TEST_KEY = "Yw8Qm4y5h0cVvYp0S1mB7rK2t3n9aQf6uXcL1eJ8dZo="

@@ -8,6 +8,7 @@ from ioperator.models.inbox import Contact, ContactIdentity, Conversation, Messa
 from ioperator.models.integration import Integration, IntegrationEvent
 from ioperator.models.llm import LlmConfig
 from ioperator.models.prompt import Prompt, PromptVariable, PromptVersion
+from ioperator.models.telephony import PhoneNumber, Presence, TelephonyProfile
 from ioperator.models.user import Role, User
 
 __all__ = [
@@ -24,9 +25,12 @@ __all__ = [
     "IntegrationEvent",
     "LlmConfig",
     "Message",
+    "PhoneNumber",
+    "Presence",
     "Prompt",
     "PromptVariable",
     "PromptVersion",
     "Role",
+    "TelephonyProfile",
     "User",
 ]

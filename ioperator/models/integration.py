@@ -35,7 +35,17 @@ def _enum(enum: type[StrEnum]) -> sa.Enum:
 
 
 class Integration(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("business_id", "instance_key", name="uq_integration_instance"),)
+    __table_args__ = (
+        sa.UniqueConstraint("business_id", "instance_key", name="uq_integration_instance"),
+        # One default outbound telephony provider per business.
+        sa.Index(
+            "uq_integration_default",
+            "business_id",
+            unique=True,
+            sqlite_where=sa.text("is_default"),
+            postgresql_where=sa.text("is_default"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     business_id: int = Field(foreign_key="business.id", index=True, ondelete="CASCADE")
@@ -55,6 +65,9 @@ class Integration(SQLModel, table=True):
     found_title: str = Field(default="", max_length=200)
     found_details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error_message: str = Field(default="", max_length=500)
+    # Telephony: a disabled provider keeps its credentials but is not synced or used for calls.
+    enabled: bool = True
+    is_default: bool = False
     last_sync_at: datetime | None = None
     last_event_at: datetime | None = None
     connected_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

@@ -18,19 +18,21 @@ from ioperator.adapters import registry
 from ioperator.adapters.base import Adapter, ProviderConfig
 from ioperator.adapters.channels.base import ChannelAdapter, ConnectContext, SetupStep
 from ioperator.adapters.errors import AdapterError, InvalidAuth, RateLimited
+from ioperator.adapters.telephony.base import TelephonyAdapter
 from ioperator.core import crypto
 from ioperator.core.auth import TenantContext
 from ioperator.core.config import get_settings
 from ioperator.core.db import utcnow
 from ioperator.core.errors import IntegrationFailed, NotFound, ValidationFailed
 from ioperator.core.http import http_client, provider_base_url
+from ioperator.models.business import Business
 from ioperator.models.integration import (
     EventKind,
     Integration,
     IntegrationPublic,
     IntegrationStatus,
 )
-from ioperator.services import integration_events
+from ioperator.services import integration_events, telephony_setup
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -129,6 +131,17 @@ async def connect(
         integration.provider_state = await call(adapter.connect(_context(integration)))
         if previous is not None and previous != config:
             await _undo_previous(previous, cls, integration)
+    elif isinstance(adapter, TelephonyAdapter):
+        old = _build(cls, previous) if previous is not None else None
+        integration.provider_state = await call(
+            telephony_setup.provision(
+                adapter,
+                integration,
+                business_name=_business_name(session, tenant),
+                previous=old if isinstance(old, TelephonyAdapter) else None,
+                credentials_changed=previous is not None and previous != config,
+            )
+        )
 
     now = utcnow()
     integration.config = config.public_values()
@@ -189,14 +202,24 @@ async def disconnect(*, session: Session, tenant: TenantContext, integration_id:
     cls = _adapter_class(integration.provider)
     detail = ""
     adapter = _build(cls, _stored_config(cls, integration))
-    if isinstance(adapter, ChannelAdapter):
+    undo = (
+        adapter.disconnect(_context(integration), dict(integration.provider_state))
+        if isinstance(adapter, ChannelAdapter)
+        else telephony_setup.deprovision(adapter, integration)
+        if isinstance(adapter, TelephonyAdapter)
+        else None
+    )
+    if undo is not None:
         try:
-            await call(adapter.disconnect(_context(integration), dict(integration.provider_state)))
+            await call(undo)
         except IntegrationFailed as exc:
             if exc.adapter_key != InvalidAuth.key:
                 raise  # the provider side could still be undone later: keep everything as it is
             detail = exc.adapter_key  # revoked credentials: nothing is left to undo at the provider
+    if isinstance(adapter, TelephonyAdapter):
+        telephony_setup.release_numbers(session, integration)
     integration.status = IntegrationStatus.DISCONNECTED
+    integration.is_default = False
     integration.secrets = None
     integration.webhook_secret = None
     integration.provider_state = {}
@@ -272,6 +295,11 @@ async def _undo_previous(previous: ProviderConfig, cls: type[Adapter], integrati
         # the old credentials may be revoked: then nothing more can be done with them
         with contextlib.suppress(AdapterError):
             await old.disconnect(_context(integration), dict(integration.provider_state))
+
+
+def _business_name(session: Session, tenant: TenantContext) -> str:
+    business = session.get(Business, tenant.business_id)
+    return business.name if business else ""
 
 
 def _require_public_webhook_url() -> None:
