@@ -23,6 +23,7 @@ from ioperator.pages.prompts import PromptsState, prompts_page
 from ioperator.pages.settings import SettingsState, settings_page
 from ioperator.pages.signup import SignupState, signup_page
 from ioperator.pages.team import TeamState, team_page
+from ioperator.pages.telephony.providers import TelephonyProvidersState, providers_page
 from ioperator.state.base import SessionState
 
 settings = get_settings()
@@ -70,5 +71,11 @@ for page, route, title_key, loaders in (
     (settings_page, routes.SETTINGS, "settings.title", [SettingsState.load, LlmSettingsState.load]),
     (profile_page, routes.PROFILE, "profile.title", [ProfileState.load]),
     (api_keys_page, routes.API_KEYS, "api_keys.title", [ApiKeysState.load]),
+    (
+        providers_page,
+        routes.TELEPHONY_PROVIDERS,
+        "telephony.providers_title",
+        [IntegrationsState.load_telephony, TelephonyProvidersState.load],
+    ),
 ):
     app.add_page(page, route=route, title=page_title(title_key), on_load=[SessionState.require_login, *loaders])

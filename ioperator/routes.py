@@ -10,6 +10,9 @@ PROFILE = "/profile"
 CHANNELS = "/agent/channels"
 CRM = "/agent/crm"
 PROMPTS = "/agent/prompts"
+TELEPHONY_PROVIDERS = "/telephony/providers"
+TELEPHONY_NUMBERS = "/telephony/numbers"
+TELEPHONY_USERS = "/telephony/users"
 
 PUBLIC = (LOGIN, SIGNUP)
 

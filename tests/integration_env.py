@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,16 +51,13 @@ def fake_servers() -> Iterator[Fakes]:
 def fakes(fake_servers: Fakes, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
     """Fresh fake state, adapters pointed at the fakes, and an https webhook base URL."""
     fake_servers.reset()
-    monkeypatch.setenv(
-        "IOPERATOR_PROVIDER_BASE_URLS",
-        json.dumps(
-            {
-                "telegram": fake_servers.telegram_url,
-                "whatsapp": fake_servers.graph_url,
-                "instagram": fake_servers.graph_url,
-            }
-        ),
-    )
+    urls = {
+        "telegram": fake_servers.telegram_url,
+        "whatsapp": fake_servers.graph_url,
+        "instagram": fake_servers.graph_url,
+    }
+    merged = {**json.loads(os.environ.get("IOPERATOR_PROVIDER_BASE_URLS") or "{}"), **urls}
+    monkeypatch.setenv("IOPERATOR_PROVIDER_BASE_URLS", json.dumps(merged))
     monkeypatch.setenv("IOPERATOR_WEBHOOK_BASE_URL", WEBHOOK_BASE)
     reset_settings()
     yield fake_servers

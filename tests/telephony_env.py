@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -93,7 +94,8 @@ def phone_servers() -> Iterator[Phones]:
 @pytest.fixture
 def phones(phone_servers: Phones, monkeypatch: pytest.MonkeyPatch) -> Iterator[Phones]:
     phone_servers.reset()
-    monkeypatch.setenv("IOPERATOR_PROVIDER_BASE_URLS", json.dumps(phone_servers.urls))
+    merged = {**json.loads(os.environ.get("IOPERATOR_PROVIDER_BASE_URLS") or "{}"), **phone_servers.urls}
+    monkeypatch.setenv("IOPERATOR_PROVIDER_BASE_URLS", json.dumps(merged))
     monkeypatch.setenv("IOPERATOR_WEBHOOK_BASE_URL", WEBHOOK_BASE)
     reset_settings()
     yield phone_servers

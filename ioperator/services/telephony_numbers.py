@@ -220,22 +220,23 @@ async def set_routing(
         if not number.active:
             raise ValidationFailed("telephony.error.number_inactive", field="mode")
         await point_here(session=session, number=number)
-    assign(session=session, number=number, user_id=target_user, forward_to=target_forward)
+    assign(session=session, number=number, to_user=target_user, forward_to=target_forward)
     session.flush()
     return number
 
 
-def assign(*, session: Session, number: PhoneNumber, user_id: int | None, forward_to: str = "") -> None:
-    """Set the number's route; whoever loses it also loses it as their primary outbound number."""
+def assign(*, session: Session, number: PhoneNumber, to_user: int | None, forward_to: str = "") -> None:
+    """Set the route of a number the caller has already checked belongs to the tenant (and `to_user` is
+    its member); whoever loses the number also loses it as their primary outbound number."""
     previous = number.route_user_id
-    if previous is not None and previous != user_id:
+    if previous is not None and previous != to_user:
         profile = session.exec(select(TelephonyProfile).where(TelephonyProfile.user_id == previous)).first()
         if profile is not None and profile.primary_number_id == number.id:
             profile.primary_number_id = None
             profile.updated_at = utcnow()
             session.add(profile)
-    if (number.route_user_id, number.forward_to) != (user_id, forward_to):
-        number.route_user_id, number.forward_to, number.updated_at = user_id, forward_to, utcnow()
+    if (number.route_user_id, number.forward_to) != (to_user, forward_to):
+        number.route_user_id, number.forward_to, number.updated_at = to_user, forward_to, utcnow()
         session.add(number)
 
 

@@ -30,6 +30,11 @@ def public_webhook_base() -> str | None:
     return base if base.startswith("https://") else None
 
 
+def context_base() -> str:
+    """The address webhooks are built on (public or not), for the page's explanation."""
+    return get_settings().effective_webhook_base_url.rstrip("/")
+
+
 def context(integration: Integration, business_name: str) -> ProvisionContext:
     base = public_webhook_base() or get_settings().effective_webhook_base_url.rstrip("/")
     return ProvisionContext(

@@ -92,9 +92,9 @@ async def update_member(
     current = session.exec(select(PhoneNumber).where(PhoneNumber.route_user_id == member.id)).all()
     for number in current:
         if number.id not in {n.id for n in wanted}:
-            telephony_numbers.assign(session=session, number=number, user_id=None)
+            telephony_numbers.assign(session=session, number=number, to_user=None)
     for number in wanted:
-        telephony_numbers.assign(session=session, number=number, user_id=member.id)
+        telephony_numbers.assign(session=session, number=number, to_user=member.id)
     session.flush()
     profile = _profile(session, tenant, member.id or 0)
     profile.primary_number_id = primary_number_id

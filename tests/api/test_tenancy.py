@@ -27,6 +27,7 @@ from ioperator.core.errors import NotFound
 from ioperator.models.auth import AuthSession
 from ioperator.models.inbox import Conversation
 from ioperator.models.integration import Integration, IntegrationEvent, IntegrationStatus
+from ioperator.models.telephony import PhoneNumber
 from ioperator.models.user import MemberUpdate, Role, User
 from ioperator.services import (
     accounts,
@@ -38,10 +39,15 @@ from ioperator.services import (
     integrations,
     prompts,
     team,
+    telephony_numbers,
+    telephony_providers,
+    telephony_users,
 )
 from tests.api.conftest import sign_in
 from tests.factories import Tenant, context_for, make_business, make_member
 from tests.integration_env import TG_TOKEN, Fakes
+from tests.telephony_env import CONFIGS as PHONE_CONFIGS
+from tests.telephony_env import Phones
 from tests.unit.test_auth_sessions import run
 
 
@@ -55,10 +61,12 @@ class World:
     a_prompt_id: int
     a_variable_id: int
     a_key_id: int
+    a_phone_provider_id: int
+    a_number_id: int
 
 
 @pytest.fixture
-def world(db: Session, fakes: Fakes) -> World:
+def world(db: Session, fakes: Fakes, phones: Phones) -> World:
     a, b = make_business(db, "Alpha"), make_business(db, "Bravo")
     member = make_member(db, a, Role.OPERATOR, name="Alpha Operator")
     integration = run(
@@ -83,6 +91,12 @@ def world(db: Session, fakes: Fakes) -> World:
     conversation = db.exec(select(Conversation).where(Conversation.integration_id == integration.id)).one()
     prompt, _ = prompts.create_prompt(session=db, tenant=a.ctx, name="Alpha prompt", template_slug="salon")
     variable = prompts.set_custom_variable(session=db, tenant=a.ctx, name="alpha_secret", value="Alpha only")
+    phones.twilio.add_number("+14155550199", friendly_name="Alpha line")
+    phone_provider = run(
+        telephony_providers.connect(session=db, tenant=a.ctx, provider="twilio", values=PHONE_CONFIGS["twilio"])
+    )
+    run(telephony_numbers.sync_numbers(session=db, tenant=a.ctx))
+    [number] = telephony_numbers.list_numbers(session=db, tenant=a.ctx)
     return World(
         a=a,
         b=b,
@@ -92,6 +106,8 @@ def world(db: Session, fakes: Fakes) -> World:
         a_prompt_id=prompt.id or 0,
         a_variable_id=variable.id or 0,
         a_key_id=api_keys.create_key(session=db, tenant=a.ctx, name="Alpha engine").key.id or 0,
+        a_phone_provider_id=phone_provider.id or 0,
+        a_number_id=number.id or 0,
     )
 
 
@@ -170,6 +186,81 @@ SERVICE_ATTEMPTS: dict[str, Callable[[Session, World], Any]] = {
     ),
     "api_keys.get_key_or_raise": lambda db, w: api_keys.get_key_or_raise(session=db, tenant=w.b.ctx, key_id=w.a_key_id),
     "api_keys.revoke_key": lambda db, w: api_keys.revoke_key(session=db, tenant=w.b.ctx, key_id=w.a_key_id),
+    "telephony_providers.get_provider_or_raise": lambda db, w: telephony_providers.get_provider_or_raise(
+        session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id
+    ),
+    "telephony_providers.connect": lambda db, w: run(
+        telephony_providers.connect(
+            session=db,
+            tenant=w.b.ctx,
+            provider="twilio",
+            values=PHONE_CONFIGS["twilio"],
+            integration_id=w.a_phone_provider_id,
+        )
+    ),
+    "telephony_providers.test": lambda db, w: run(
+        telephony_providers.test(session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id)
+    ),
+    "telephony_providers.disconnect": lambda db, w: run(
+        telephony_providers.disconnect(session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id)
+    ),
+    "telephony_providers.set_enabled": lambda db, w: telephony_providers.set_enabled(
+        session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id, enabled=False
+    ),
+    "telephony_providers.make_default": lambda db, w: telephony_providers.make_default(
+        session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id
+    ),
+    "telephony_providers.manual_steps": lambda db, w: telephony_providers.manual_steps(
+        session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id
+    ),
+    "telephony_providers.confirm_manual_setup": lambda db, w: telephony_providers.confirm_manual_setup(
+        session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id
+    ),
+    "telephony_providers.provision_now": lambda db, w: run(
+        telephony_providers.provision_now(session=db, tenant=w.b.ctx, integration_id=w.a_phone_provider_id)
+    ),
+    "telephony_numbers.get_number_or_raise": lambda db, w: telephony_numbers.get_number_or_raise(
+        session=db, tenant=w.b.ctx, number_id=w.a_number_id
+    ),
+    "telephony_numbers.set_routing": lambda db, w: run(
+        telephony_numbers.set_routing(
+            session=db, tenant=w.b.ctx, number_id=w.a_number_id, mode="user", user_id=w.b.owner.id
+        )
+    ),
+    "telephony_numbers.set_routing(user)": lambda db, w: run(
+        telephony_numbers.set_routing(
+            session=db, tenant=w.b.ctx, number_id=_b_number(db, w), mode="user", user_id=w.a_member.id
+        )
+    ),
+    "telephony_users.get_member": lambda db, w: telephony_users.get_member(
+        session=db, tenant=w.b.ctx, user_id=w.a_member.id or 0
+    ),
+    "telephony_users.update_member": lambda db, w: run(
+        telephony_users.update_member(
+            session=db,
+            tenant=w.b.ctx,
+            user_id=w.a_member.id or 0,
+            number_ids=[],
+            primary_number_id=None,
+            forwarding_number="",
+            receive_in_browser=True,
+            forward_when_offline=False,
+            voicemail_enabled=True,
+        )
+    ),
+    "telephony_users.update_member(number)": lambda db, w: run(
+        telephony_users.update_member(
+            session=db,
+            tenant=w.b.ctx,
+            user_id=w.b.owner.id or 0,
+            number_ids=[w.a_number_id],
+            primary_number_id=w.a_number_id,
+            forwarding_number="",
+            receive_in_browser=True,
+            forward_when_offline=False,
+            voicemail_enabled=True,
+        )
+    ),
 }
 # Functions that take an id but answer None / do nothing instead of raising.
 SERVICE_SILENT: dict[str, Callable[[Session, World], Any]] = {
@@ -202,7 +293,7 @@ def test_silent_services_return_nothing_and_change_nothing(db: Session, world: W
 
 
 def test_every_service_function_taking_an_id_is_covered() -> None:
-    covered = set(SERVICE_ATTEMPTS) | set(SERVICE_SILENT)
+    covered = {name.split("(")[0] for name in SERVICE_ATTEMPTS} | set(SERVICE_SILENT)
     found = set()
     for module_info in pkgutil.iter_modules(ioperator.services.__path__):
         module = importlib.import_module(f"ioperator.services.{module_info.name}")
@@ -293,6 +384,20 @@ def test_every_route_taking_an_id_is_covered() -> None:
     assert found - covered == set(), "add these to ROUTE_ATTEMPTS"
 
 
+def _b_number(db: Session, world: World) -> int:
+    """A number of business B (same Twilio account at the fake: its own row in B's business)."""
+    existing = telephony_numbers.list_numbers(session=db, tenant=world.b.ctx)
+    if not existing:
+        run(
+            telephony_providers.connect(
+                session=db, tenant=world.b.ctx, provider="twilio", values=PHONE_CONFIGS["twilio"]
+            )
+        )
+        run(telephony_numbers.sync_numbers(session=db, tenant=world.b.ctx))
+        existing = telephony_numbers.list_numbers(session=db, tenant=world.b.ctx)
+    return existing[0].id or 0
+
+
 def _a_session_id(db: Session, world: World) -> int:
     """A live session of business A's member (created once per test)."""
     existing = auth_sessions.list_sessions(session=db, tenant=context_for(world.a_member))
@@ -305,5 +410,17 @@ def _a_session_id(db: Session, world: World) -> int:
 def _snapshot(db: Session, user: User) -> tuple[Any, ...]:
     db.expire_all()
     row = db.get(User, user.id)
-    events = db.exec(select(func.count()).select_from(IntegrationEvent)).one()
-    return (row.name, row.role, row.business_id, events) if row else ()
+    events = db.exec(
+        select(func.count()).select_from(IntegrationEvent).where(IntegrationEvent.business_id == user.business_id)
+    ).one()
+    numbers = db.exec(
+        select(PhoneNumber.route_user_id, PhoneNumber.forward_to, PhoneNumber.active).where(
+            PhoneNumber.business_id == user.business_id
+        )
+    ).all()
+    providers = db.exec(
+        select(Integration.status, Integration.enabled, Integration.is_default).where(
+            Integration.business_id == user.business_id
+        )
+    ).all()
+    return (row.name, row.role, row.business_id, events, numbers, providers) if row else ()

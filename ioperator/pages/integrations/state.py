@@ -17,7 +17,14 @@ from ioperator.core.config import get_settings
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import format_datetime, translate
 from ioperator.models.integration import Integration, IntegrationStatus
-from ioperator.services import crm_sync, integration_catalog, integration_events, integrations
+from ioperator.services import (
+    crm_sync,
+    integration_catalog,
+    integration_events,
+    integrations,
+    telephony_providers,
+    telephony_setup,
+)
 from ioperator.state.base import SessionState, form_errors, tenant_scope
 
 
@@ -62,6 +69,11 @@ class IntegrationsState(rx.State):
         self.kind = "crm"
         await self._load()
 
+    @rx.event
+    async def load_telephony(self) -> None:
+        self.kind = telephony_providers.KIND
+        await self._load()
+
     async def _load(self) -> None:
         base = await self.get_state(SessionState)
         try:
@@ -71,7 +83,8 @@ class IntegrationsState(rx.State):
             return
         webhook_base = get_settings().effective_webhook_base_url
         self.webhook_base = webhook_base
-        self.webhook_ready = webhook_base.startswith("https://")
+        # Telephony works without a public address (set up by hand); its page explains that itself.
+        self.webhook_ready = webhook_base.startswith("https://") or self.kind == telephony_providers.KIND
 
     def _card(self, slug: str) -> dict[str, str]:
         return next((c for c in self.cards if c["slug"] == slug), {})
@@ -146,7 +159,8 @@ class IntegrationsState(rx.State):
         existing = int(card["id"]) if card.get("id") else None
         try:
             with tenant_scope(token) as (session, current):
-                row = await integrations.connect(
+                connect = telephony_providers.connect if kind == telephony_providers.KIND else integrations.connect
+                row = await connect(
                     session=session, tenant=current.tenant, provider=slug, values=dict(form), integration_id=existing
                 )
                 if kind == "crm":
@@ -254,7 +268,10 @@ class IntegrationsState(rx.State):
             self.disconnect_slug, self.busy_slug, self.error = "", slug, ""
         try:
             with tenant_scope(token) as (session, current):
-                await integrations.disconnect(session=session, tenant=current.tenant, integration_id=int(card["id"]))
+                disconnect = (
+                    telephony_providers.disconnect if kind == telephony_providers.KIND else integrations.disconnect
+                )
+                await disconnect(session=session, tenant=current.tenant, integration_id=int(card["id"]))
                 session.flush()
                 cards = build_cards(session, current.tenant, kind, lang, timezone)
         except NotAuthenticated:
@@ -329,6 +346,7 @@ def build_cards(session: Session, tenant: TenantContext, kind: str, lang: str, t
         row = by_provider.get(entry.slug)
         status = row.status.value if row else IntegrationStatus.DISCONNECTED.value
         services = staff = ""
+        phone = _telephony_fields(row, lang) if kind == telephony_providers.KIND else {}
         if kind == "crm" and row is not None and row.id is not None:
             counts = crm_sync.catalog_counts(session=session, tenant=tenant, integration_id=row.id)
             services, staff = str(counts[0]), str(counts[1])
@@ -351,9 +369,27 @@ def build_cards(session: Session, tenant: TenantContext, kind: str, lang: str, t
                 "last_sync": format_datetime(row.last_sync_at, timezone) if row else "",
                 "services": services,
                 "staff": staff,
+                **phone,
             }
         )
     return cards
+
+
+def _telephony_fields(row: Integration | None, lang: str) -> dict[str, str]:
+    """What the Providers page adds to a card: the telephony status, default, enabled, how it is set up."""
+    status = telephony_providers.status_of(row)
+    connected = row is not None and row.status is not IntegrationStatus.DISCONNECTED
+    state = dict(row.provider_state) if row is not None else {}
+    return {
+        "phone_status": status,
+        "phone_status_label": translate(f"telephony.status.{status}", lang),
+        "is_default": "1" if connected and row is not None and row.is_default else "",
+        "enabled": "1" if connected and row is not None and row.enabled else "",
+        "setup": ("manual" if telephony_setup.is_manual(state) else "auto" if state else "pending")
+        if connected
+        else "",
+        "balance": str((row.found_details or {}).get("balance", "")) if connected and row is not None else "",
+    }
 
 
 async def _sync_quietly(session: Session, tenant: TenantContext, integration_id: int) -> None:
