@@ -44,7 +44,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.server import E2E_KEY, RunningApp, running_app  # noqa: E402
+from tests.e2e.server import E2E_KEY, running_app  # noqa: E402
 from tests.fakes.runner import serve  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 from tests.fakes.yclients import FakeYclients  # noqa: E402
@@ -65,6 +65,10 @@ VARIABLES = [
     ("group_bookings", "Groups of more than 8 guests book by phone, with a set menu", "Large groups"),
 ]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Server log lines worth reporting (the log is JSON lines, plus whatever Reflex and granian print).
+LOG_TROUBLE = re.compile(
+    r"^\[(ERROR|CRITICAL)\]|^[\w.]*(Error|Exception)\b.*:|database is locked|deadlock detected", re.IGNORECASE
+)
 
 # Counts the statuses each wrk thread saw and prints one JSON line at the end (wrk itself only counts >= 400).
 WRK_SCRIPT = r"""
@@ -336,7 +340,7 @@ class CpuMeter:
 
 # --- the load ---------------------------------------------------------------------------------------------------
 def run_wrk(url: str, headers: dict[str, str], seconds: float, connections: int, threads: int, script: Path) -> dict:
-    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script)]
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script)]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
     done = subprocess.run([*argv, url], capture_output=True, text=True, check=False)
@@ -406,10 +410,12 @@ async def python_load(url: str, headers: dict[str, str], seconds: float, connect
     }
 
 
-def load(url: str, headers: dict[str, str], seconds: float, args: argparse.Namespace, script: Path | None) -> dict:
+def load(
+    url: str, headers: dict[str, str], seconds: float, connections: int, args: argparse.Namespace, script: Path | None
+) -> dict:
     if script is not None:
-        return run_wrk(url, headers, seconds, args.connections, args.threads, script)
-    return asyncio.run(python_load(url, headers, seconds, args.connections))
+        return run_wrk(url, headers, seconds, connections, args.threads, script)
+    return asyncio.run(python_load(url, headers, seconds, connections))
 
 
 def fit_in_this_minute(needed: float) -> float:
@@ -434,19 +440,50 @@ def fetch(client: httpx.Client, path: str, headers: dict[str, str]) -> tuple[htt
     return response, (time.perf_counter() - start) * 1000
 
 
-def prime_bare(app: RunningApp, auth: dict[str, str], args: argparse.Namespace, script: Path | None) -> int:
-    """Fetch the config on every worker (each caches its own), until fresh connections all get the bare body."""
-    base = app.url.replace("localhost", "127.0.0.1")
+def prime_workers(base: str, auth: dict[str, str], tries: int = 40) -> int:
+    """Fetch the config on every worker (each caches its own), one request at a time on fresh connections, so that
+    the bare route has a body everywhere; returns how many of 20 fresh connections still got no bare body."""
+    for _ in range(tries):
+        with httpx.Client(base_url=base, timeout=30) as fresh:  # a new connection: maybe another worker
+            fresh.get("/api/v1/config", headers=auth).raise_for_status()
     misses = 0
-    for _ in range(5):
-        load(base + "/api/v1/config", auth, 1.0, args, script)
-        misses = 0
-        for _ in range(20):
-            with httpx.Client(base_url=base, timeout=10) as fresh:  # a new connection: maybe another worker
-                misses += fresh.get("/api/bench/bare").status_code != 200
-        if not misses:
-            break
+    for _ in range(20):
+        with httpx.Client(base_url=base, timeout=30) as fresh:
+            misses += fresh.get("/api/bench/bare").status_code != 200
     return misses
+
+
+def wait_until_responsive(base: str, limit: float = 180) -> float:
+    """Seconds until `/api/health` answers within 2 s (a stalled server first works off what it queued)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        try:
+            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    return time.monotonic() - start
+
+
+def log_errors(path: Path, offset: int) -> tuple[int, Counter[str]]:
+    """Error lines written to the server log since `offset`, grouped by their exception: (new offset, counts)."""
+    found: Counter[str] = Counter()
+    with path.open("rb") as log:
+        log.seek(offset)
+        data = log.read()
+    for raw in data.decode(errors="replace").splitlines():
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            if str(record.get("level", "")).upper() in ("ERROR", "CRITICAL"):
+                tail = [t for t in str(record.get("exc_info") or "").splitlines() if t.strip()]
+                found[(tail[-1] if tail else str(record.get("message", "")))[:200]] += 1
+        elif LOG_TROUBLE.search(raw):
+            found[raw.strip()[:200]] += 1
+    return offset + len(data), found
 
 
 def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, script: Path | None) -> dict:
@@ -471,12 +508,13 @@ def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, 
             first, first_ms = fetch(client, "/api/v1/config", auth)
             if first.status_code != 200 or "etag" not in first.headers:
                 raise RuntimeError(f"GET /api/v1/config answered {first.status_code}: {first.text[:300]}")
-            cached_ms = statistics.median(fetch(client, "/api/v1/config", auth)[1] for _ in range(5))
+            cached_ms = statistics.median(fetch(client, "/api/v1/config", auth)[1] for _ in range(9))
+            bare_ms = statistics.median(fetch(client, "/api/bench/bare", {})[1] for _ in range(9))
             rebuilds = []
             for n in range(3):  # a change through the service: the next fetch rebuilds the document
                 touch_variable(seeded, f"Free dessert with every main course on Fridays (#{n})")
                 rebuilds.append(fetch(client, "/api/v1/config", auth)[1])
-        misses = prime_bare(app, auth, args, script)
+        misses = prime_workers(base, auth)
         with httpx.Client(base_url=base, timeout=30) as client:
             body = client.get("/api/v1/config", headers=auth)
             bare = client.get("/api/bench/bare")
@@ -486,48 +524,65 @@ def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, 
             "bare_misses_on_fresh_connections": misses,
             "first_fetch_ms": round(first_ms, 1),
             "cached_fetch_ms": round(cached_ms, 1),
+            "bare_fetch_ms": round(bare_ms, 1),
             "rebuild_fetch_ms": round(statistics.median(rebuilds), 1),
         }
 
         runs: list[dict[str, Any]] = []
+        offset = app.log_path.stat().st_size
         scenarios = [
             Scenario("bare", "/api/bench/bare", {}, 200),
             Scenario("config 200", "/api/v1/config", auth, 200),
             Scenario("config 304", "/api/v1/config", auth, 304),
         ]
-        for scenario in scenarios:
-            fit_in_this_minute(args.warmup + args.seconds + 1.5)
-            headers = dict(scenario.headers)
-            if scenario.expected == 304:
+        for connections in args.connections:
+            for scenario in scenarios:
+                drained = wait_until_responsive(base)
+                fit_in_this_minute(args.warmup + args.seconds + 1.5)
+                headers = dict(scenario.headers)
                 with httpx.Client(base_url=base, timeout=30) as client:
-                    etag = client.get(scenario.path, headers=headers).headers["etag"]
-                    headers["If-None-Match"] = etag
-                    check = client.get(scenario.path, headers=headers)
-                if check.status_code != 304 or check.content:
-                    raise RuntimeError(f"If-None-Match {etag} answered {check.status_code}, {len(check.content)} B")
-            print(f"[{setup.name}] {scenario.name}: {args.warmup:g} s warm-up, {args.seconds:g} s...", file=sys.stderr)
-            load(base + scenario.path, headers, args.warmup, args, script)
-            with CpuMeter(app.process.pid) as cpu:
-                figures = load(base + scenario.path, headers, args.seconds, args, script)
-            unexpected = sum(n for code, n in figures["statuses"].items() if int(code) != scenario.expected)
-            figures.update(
-                {
-                    "scenario": scenario.name,
-                    "expected_status": scenario.expected,
-                    "unexpected_statuses": unexpected,
-                    "errors": unexpected + sum(figures["socket_errors"].values()),
-                    "server_cores": round(cpu.server_cores, 2),
-                    "client_cores": round(cpu.client_cores, 2),
-                    "other_cores": round(cpu.other_cores, 2),
-                    "busy_cores": round(cpu.busy_cores, 2),
-                    "server_processes": cpu.processes,
-                }
-            )
-            runs.append(figures)
+                    # One request alone first: it does this minute's rebuild and any due `last_used_at` write
+                    # (once a minute per key), so that they do not fall on a burst of the run.
+                    alone = client.get(scenario.path, headers=headers)
+                    if scenario.expected == 304:
+                        headers["If-None-Match"] = alone.headers["etag"]
+                        check = client.get(scenario.path, headers=headers)
+                        if check.status_code != 304 or check.content:
+                            raise RuntimeError(f"If-None-Match answered {check.status_code}, {len(check.content)} B")
+                print(
+                    f"[{setup.name}] {scenario.name} x{connections}: {args.warmup:g} s warm-up, {args.seconds:g} s...",
+                    file=sys.stderr,
+                )
+                load(base + scenario.path, headers, args.warmup, connections, args, script)
+                offset, _ = log_errors(app.log_path, offset)  # errors of the warm-up are not the run's
+                with CpuMeter(app.process.pid) as cpu:
+                    figures = load(base + scenario.path, headers, args.seconds, connections, args, script)
+                time.sleep(0.5)  # let the access log catch up
+                offset, server_errors = log_errors(app.log_path, offset)
+                unexpected = sum(n for code, n in figures["statuses"].items() if int(code) != scenario.expected)
+                figures.update(
+                    {
+                        "scenario": scenario.name,
+                        "connections": connections,
+                        "expected_status": scenario.expected,
+                        "unexpected_statuses": unexpected,
+                        "errors": unexpected + sum(figures["socket_errors"].values()),
+                        "server_errors": dict(server_errors.most_common(5)),
+                        "waited_for_server_s": round(drained, 1),
+                        "server_cores": round(cpu.server_cores, 2),
+                        "client_cores": round(cpu.client_cores, 2),
+                        "other_cores": round(cpu.other_cores, 2),
+                        "busy_cores": round(cpu.busy_cores, 2),
+                        "server_processes": cpu.processes,
+                    }
+                )
+                runs.append(figures)
         log_lines = sum(1 for _ in app.log_path.open("rb"))
 
-    bare_rps = runs[0]["rps"]
     for figures in runs:
+        bare_rps = next(
+            r["rps"] for r in runs if r["scenario"] == "bare" and r["connections"] == figures["connections"]
+        )
         figures["ratio_to_bare"] = round(figures["rps"] / bare_rps, 3) if bare_rps else None
         for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "max_ms", "mb_per_s"):
             figures[key] = round(figures[key], 2)
@@ -550,31 +605,37 @@ def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, 
 def print_report(reports: list[dict[str, Any]], notes: dict[str, str], args: argparse.Namespace, tool: str) -> None:
     cores = os.cpu_count() or 1
     print(
-        f"\nConfig API, production build: {args.connections} connections, {args.seconds:g} s per run after "
-        f"{args.warmup:g} s warm-up, {tool}, on loopback; {cores} cores shared by the server, the load generator, "
-        "PostgreSQL and Redis. The per-key rate limiter runs on every request (limit raised to "
-        f"{RATE_LIMIT})."
+        f"\nConfig API, production build: {args.seconds:g} s per run after {args.warmup:g} s warm-up, {tool}, on "
+        f"loopback; {cores} cores shared by the server, the load generator, PostgreSQL and Redis. The per-key rate "
+        f"limiter runs on every request (limit raised to {RATE_LIMIT})."
     )
     for report in reports:
         c = report["checks"]
         print(f"\n{report['title']}")
         print(
             f"  body {c['config_bytes']} bytes ({report['services']} services, {report['staff']} staff); bare returns "
-            f"the same bytes: {'yes' if c['bare_same_bytes'] else 'NO'}; one request alone: first {c['first_fetch_ms']}"
-            f" ms, cached {c['cached_fetch_ms']} ms, rebuilt after a change {c['rebuild_fetch_ms']} ms"
+            f"the same bytes: {'yes' if c['bare_same_bytes'] else 'NO'}"
         )
         print(
-            f"  {'scenario':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}   "
-            f"{'CPU cores: server / client / other':<36}statuses"
+            f"  one request alone: config {c['cached_fetch_ms']} ms (first {c['first_fetch_ms']} ms, rebuilt after a "
+            f"change {c['rebuild_fetch_ms']} ms), bare {c['bare_fetch_ms']} ms"
+        )
+        print(
+            f"  {'scenario':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}   "
+            f"{'CPU cores: server/client/other':<32}statuses"
         )
         for r in report["runs"]:
             ratio = "-" if r["scenario"] == "bare" else f"{r['ratio_to_bare']:.2f}"
-            statuses = ", ".join(f"{code}: {n}" for code, n in r["statuses"].items())
+            statuses = ", ".join(f"{code}: {n}" for code, n in r["statuses"].items()) or "none"
             cpu = f"{r['server_cores']:.2f} / {r['client_cores']:.2f} / {r['other_cores']:.2f}"
             print(
-                f"  {r['scenario']:<12}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['errors']:>8}"
-                f"{ratio:>9}   {cpu:<36}{statuses}"
+                f"  {r['scenario']:<12}{r['connections']:>6}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
+                f"{r['errors']:>8}{ratio:>9}   {cpu:<32}{statuses}"
             )
+            for line, n in r["server_errors"].items():
+                print(f"  {'':<12}{n:>6} x server error: {line}")
+            if r["waited_for_server_s"] > 2:
+                print(f"  {'':<12}(waited {r['waited_for_server_s']:.0f} s for the server to answer before this run)")
     for name, why in notes.items():
         print(f"\n{name}: {why}")
 
@@ -584,7 +645,9 @@ def main() -> None:
     parser.add_argument("--setup", choices=["single", "multi", "both"], default="both", help="default both")
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per run (default 10)")
     parser.add_argument("--warmup", type=float, default=2, help="uncounted seconds before each run (default 2)")
-    parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
+    parser.add_argument(
+        "--connections", default="64", help="concurrent connections, or a comma-separated list: 64,32 (default 64)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="granian workers of the Redis setup (default 2)")
     parser.add_argument("--single-db", choices=["sqlite", "postgres"], default="sqlite", help="default sqlite")
@@ -598,6 +661,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     args.log_dir = args.log_dir or tempfile.mkdtemp(prefix="ioperator-bench-logs-")
+    args.connections = [int(n) for n in str(args.connections).split(",") if n.strip()]
 
     notes: dict[str, str] = {}
     wrk = shutil.which("wrk")

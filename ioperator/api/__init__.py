@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from ioperator.api import auth, ops, webhooks
 from ioperator.api.errors import install_error_handlers
-from ioperator.api.v1 import account, api_keys, bot, business, integrations, prompts, team
+from ioperator.api.v1 import account, api_keys, bot, business, integrations, prompts, team, telephony
 from ioperator.core.config import VERSION, get_settings
 from ioperator.core.errors import NotFound
 
@@ -30,6 +30,7 @@ def build_api() -> FastAPI:
         integrations.router,
         prompts.router,
         api_keys.router,
+        telephony.router,
         bot.router,
         webhooks.router,
     ):

@@ -101,6 +101,7 @@ async def connect(
 
 
 async def test(*, session: Session, tenant: TenantContext, integration_id: int) -> Integration:
+    tenant.require_manager()  # the outcome becomes the provider's status
     get_provider_or_raise(session=session, tenant=tenant, integration_id=integration_id)
     return await integrations.test(session=session, tenant=tenant, integration_id=integration_id)
 

@@ -328,6 +328,29 @@ ROUTE_ATTEMPTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/v1/prompts/{prompt_id}/rendered", None),
     ("DELETE", "/api/v1/prompts/variables/{variable_id}", None),
     ("DELETE", "/api/v1/api-keys/{key_id}", None),
+    ("PUT", "/api/v1/telephony/providers/{phone_provider_id}", {"config": PHONE_CONFIGS["twilio"]}),
+    ("PATCH", "/api/v1/telephony/providers/{phone_provider_id}", {"enabled": False}),
+    ("DELETE", "/api/v1/telephony/providers/{phone_provider_id}", None),
+    ("POST", "/api/v1/telephony/providers/{phone_provider_id}/test", {}),
+    ("POST", "/api/v1/telephony/providers/{phone_provider_id}/default", {}),
+    ("GET", "/api/v1/telephony/providers/{phone_provider_id}/setup", None),
+    ("POST", "/api/v1/telephony/providers/{phone_provider_id}/setup/confirm", {}),
+    ("POST", "/api/v1/telephony/providers/{phone_provider_id}/setup/provision", {}),
+    ("GET", "/api/v1/telephony/numbers/{number_id}", None),
+    ("PUT", "/api/v1/telephony/numbers/{number_id}/routing", {"mode": "external", "forward_to": "+4915112345678"}),
+    ("GET", "/api/v1/telephony/users/{user_id}", None),
+    (
+        "PUT",
+        "/api/v1/telephony/users/{user_id}",
+        {
+            "number_ids": [],
+            "primary_number_id": None,
+            "forwarding_number": "",
+            "receive_in_browser": True,
+            "forward_when_offline": False,
+            "voicemail_enabled": True,
+        },
+    ),
 ]
 # Routes authenticated by an API key, whose ids are the key's own CRM's (tested in test_bot_api.py:
 # a key of B cancelling A's booking id reaches only B's CRM).
@@ -351,6 +374,8 @@ def test_route_refuses_other_business_rows_as_not_found(
             number=1,
             variable_id=world.a_variable_id,
             key_id=world.a_key_id,
+            phone_provider_id=world.a_phone_provider_id,
+            number_id=world.a_number_id,
         ),
         json=body,
     )
@@ -373,7 +398,10 @@ def test_lists_show_only_the_own_business(client: TestClient, world: World) -> N
 
 
 def test_every_route_taking_an_id_is_covered() -> None:
-    covered = {(method, path.split("?")[0]) for method, path, _ in ROUTE_ATTEMPTS} | KEY_ROUTES
+    covered = {
+        (method, path.split("?")[0].replace("{phone_provider_id}", "{integration_id}"))
+        for method, path, _ in ROUTE_ATTEMPTS
+    } | KEY_ROUTES
     found = {
         (method.upper(), path)
         for path, operations in build_api().openapi()["paths"].items()
