@@ -23,7 +23,9 @@ from ioperator.pages.prompts import PromptsState, prompts_page
 from ioperator.pages.settings import SettingsState, settings_page
 from ioperator.pages.signup import SignupState, signup_page
 from ioperator.pages.team import TeamState, team_page
+from ioperator.pages.telephony.numbers import NumbersState, numbers_page
 from ioperator.pages.telephony.providers import TelephonyProvidersState, providers_page
+from ioperator.pages.telephony.users import TelephonyUsersState, telephony_users_page
 from ioperator.state.base import SessionState
 
 settings = get_settings()
@@ -77,5 +79,7 @@ for page, route, title_key, loaders in (
         "telephony.providers_title",
         [IntegrationsState.load_telephony, TelephonyProvidersState.load],
     ),
+    (numbers_page, routes.TELEPHONY_NUMBERS, "telephony.numbers.title", [NumbersState.load]),
+    (telephony_users_page, routes.TELEPHONY_USERS, "telephony.users.title", [TelephonyUsersState.load]),
 ):
     app.add_page(page, route=route, title=page_title(title_key), on_load=[SessionState.require_login, *loaders])

@@ -8,6 +8,7 @@ import reflex as rx
 
 from ioperator import routes
 from ioperator.components.i18n import t
+from ioperator.components.presence import avatar_with_presence, presence_submenu
 from ioperator.core.i18n import LANGUAGES
 from ioperator.state.base import SessionState
 
@@ -26,6 +27,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("nav.prompts", "file-text", routes.PROMPTS, group_key="nav.agent"),
     NavItem("nav.channels", "message-circle", routes.CHANNELS, group_key="nav.agent"),
     NavItem("nav.crm", "calendar-check", routes.CRM, group_key="nav.agent"),
+    NavItem("nav.telephony_providers", "radio-tower", routes.TELEPHONY_PROVIDERS, group_key="nav.telephony"),
+    NavItem("nav.telephony_numbers", "phone", routes.TELEPHONY_NUMBERS, group_key="nav.telephony"),
+    NavItem("nav.telephony_users", "contact", routes.TELEPHONY_USERS, group_key="nav.telephony"),
     NavItem("nav.team", "users", routes.TEAM, group_key="nav.business"),
     NavItem("nav.settings", "building-2", routes.SETTINGS, group_key="nav.business"),
     NavItem("nav.api_keys", "key-round", routes.API_KEYS, group_key="nav.business"),
@@ -103,7 +107,7 @@ def user_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
             rx.button(
-                rx.avatar(fallback=SessionState.initials, size="2", radius="full"),
+                avatar_with_presence(rx.avatar(fallback=SessionState.initials, size="2", radius="full")),
                 rx.vstack(
                     rx.text(SessionState.display_name, size="2", weight="medium", trim="both"),
                     rx.text(SessionState.role_label, size="1", color_scheme="gray"),
@@ -124,6 +128,7 @@ def user_menu() -> rx.Component:
         rx.menu.content(
             rx.box(rx.text(SessionState.user_email, size="1", color_scheme="gray"), padding="4px 8px"),
             rx.menu.item(rx.icon("user", size=14), t("menu.profile"), on_select=rx.redirect(routes.PROFILE)),
+            presence_submenu(),
             rx.menu.sub(
                 rx.menu.sub_trigger(rx.icon("languages", size=14), t("menu.language")),
                 rx.menu.sub_content(*language_items()),
@@ -177,6 +182,7 @@ def mobile_bar() -> rx.Component:
             rx.menu.content(
                 *[rx.menu.item(t(item.label_key), on_select=rx.redirect(item.route)) for item in NAV_ITEMS],
                 rx.menu.separator(),
+                presence_submenu(),
                 rx.menu.item(t("menu.profile"), on_select=rx.redirect(routes.PROFILE)),
                 rx.menu.item(t("menu.logout"), on_select=SessionState.logout),
             ),

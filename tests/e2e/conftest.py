@@ -21,6 +21,9 @@ from tests.e2e.server import BROWSER_ARGS, ROOT, RunningApp, chromium_path, runn
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.runner import serve
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telnyx import PREFIX as TELNYX_PREFIX
+from tests.fakes.telnyx import FakeTelnyx
+from tests.fakes.twilio import FakeTwilio
 from tests.fakes.yclients import FakeYclients
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -67,8 +70,26 @@ def fake_openai() -> Iterator[tuple[FakeOpenAI, str]]:
 
 
 @pytest.fixture(scope="session")
+def fake_twilio() -> Iterator[tuple[FakeTwilio, str]]:
+    """A Twilio REST API: the telephony pages connect to it, provision a TwiML app and sync its numbers."""
+    fake = FakeTwilio(hold_seconds=1.0)
+    with serve(fake.app) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def fake_telnyx() -> Iterator[tuple[FakeTelnyx, str]]:
+    fake = FakeTelnyx(hold_seconds=1.0)
+    with serve(fake.app) as url:
+        yield fake, url + TELNYX_PREFIX
+
+
+@pytest.fixture(scope="session")
 def app_server(
-    fake_telegram: tuple[FakeTelegram, str], fake_yclients: tuple[FakeYclients, str]
+    fake_telegram: tuple[FakeTelegram, str],
+    fake_yclients: tuple[FakeYclients, str],
+    fake_twilio: tuple[FakeTwilio, str],
+    fake_telnyx: tuple[FakeTelnyx, str],
 ) -> Iterator[RunningApp]:
     with running_app(
         database_url=os.environ.get("E2E_DATABASE_URL") or None,
@@ -76,7 +97,12 @@ def app_server(
         log_dir=ARTIFACTS,
         extra_env={
             "IOPERATOR_PROVIDER_BASE_URLS": json.dumps(
-                {"telegram": fake_telegram[1], "yclients": fake_yclients[1] + "/api/v1"}
+                {
+                    "telegram": fake_telegram[1],
+                    "yclients": fake_yclients[1] + "/api/v1",
+                    "twilio": fake_twilio[1],
+                    "telnyx": fake_telnyx[1],
+                }
             ),
             "IOPERATOR_WEBHOOK_BASE_URL": E2E_WEBHOOK_BASE,
         },

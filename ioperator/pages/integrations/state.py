@@ -203,7 +203,8 @@ class IntegrationsState(rx.State):
             self.busy_slug, self.error = slug, ""
         try:
             with tenant_scope(token) as (session, current):
-                row = await integrations.test(session=session, tenant=current.tenant, integration_id=int(card["id"]))
+                test = telephony_providers.test if kind == telephony_providers.KIND else integrations.test
+                row = await test(session=session, tenant=current.tenant, integration_id=int(card["id"]))
                 ok, title, message = row.status is IntegrationStatus.CONNECTED, row.found_title, row.error_message
                 session.flush()
                 cards = build_cards(session, current.tenant, kind, lang, timezone)

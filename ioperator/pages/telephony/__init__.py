@@ -1,0 +1,1 @@
+"""Telephony pages: the business's numbers and its members' telephony settings."""
