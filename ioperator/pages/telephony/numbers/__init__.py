@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from ioperator.pages.telephony.numbers.page import numbers_content, numbers_page
-from ioperator.pages.telephony.numbers.rows import NumberRow, flag, member_names, plural, provider_meta, route_label
+from ioperator.pages.telephony.numbers.rows import NumberRow, member_names, plural, provider_meta, route_label
 from ioperator.pages.telephony.numbers.state import NumbersState, sync_summary
 
 __all__ = [
     "NumberRow",
     "NumbersState",
-    "flag",
     "member_names",
     "numbers_content",
     "numbers_page",

@@ -51,7 +51,7 @@ def routing_dialog() -> rx.Component:
                         value=state.route_mode,
                         on_value_change=state.set_route_mode,
                         columns=rx.breakpoints(initial="1", sm="3"),
-                        gap="2",
+                        gap="8px",
                         size="1",
                         aria_label=t("telephony.numbers.route_mode"),
                         width="100%",

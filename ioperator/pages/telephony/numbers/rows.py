@@ -26,7 +26,6 @@ class NumberRow:
     name: str = ""
     type_label: str = ""
     country: str = ""
-    flag: str = ""
     voice: bool = False
     sms: bool = False
     provider_title: str = ""
@@ -42,14 +41,6 @@ def provider_meta(slug: str) -> tuple[str, str]:
     """(title, logo) of a provider slug."""
     cls = registry.get(slug)
     return (cls.title, cls.logo) if cls is not None else (slug, "")
-
-
-def flag(country: str) -> str:
-    """The flag emoji of an ISO 3166 alpha-2 code ("GB" -> 🇬🇧); empty when it is not two letters."""
-    code = (country or "").upper()
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        return ""
-    return "".join(chr(0x1F1E6 + ord(ch) - ord("A")) for ch in code)
 
 
 def route_label(number: PhoneNumber, names: dict[int, str], lang: str) -> str:

@@ -73,7 +73,7 @@ def filters() -> rx.Component:
             rx.select.item(t("telephony.numbers.cap.voice"), value="voice"),
             rx.select.item(t("telephony.numbers.cap.sms"), value="sms"),
         ),
-        gap="3",
+        gap="12px",
         wrap="wrap",
         align="center",
         width="100%",
@@ -170,14 +170,7 @@ def number_row(row: rx.Var[NumberRow]) -> rx.Component:
             ),
         ),
         rx.table.cell(rx.text(row.type_label, size="2", white_space="nowrap")),
-        rx.table.cell(
-            rx.hstack(
-                rx.text(row.flag, aria_hidden="true"),
-                rx.text(row.country, size="2", style={"font_variant_numeric": "tabular-nums"}),
-                spacing="1",
-                align="center",
-            )
-        ),
+        rx.table.cell(rx.text(row.country, size="2")),
         rx.table.cell(capability_badges(row)),
         rx.table.cell(
             rx.hstack(
