@@ -52,22 +52,27 @@ def config_field(spec: rx.Var[dict[str, str]]) -> rx.Component:
 def setup_step(step: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.vstack(
         rx.text(step["label"], size="2", weight="medium"),
-        rx.hstack(
-            rx.code(
-                step["value"], size="2", variant="soft", style={"word_break": "break-all"}, flex="1", padding="6px 8px"
-            ),
-            rx.icon_button(
-                rx.icon("copy", size=14),
-                variant="soft",
-                aria_label=t("channels.copy"),
-                on_click=[rx.set_clipboard(step["value"]), rx.toast.info(t("channels.copied"))],
-            ),
-            width="100%",
-            align="center",
-        ),
+        rx.cond(step["value"] != "", value_row(step), rx.fragment()),
         spacing="1",
         width="100%",
         data_testid="setup-step",
+    )
+
+
+def value_row(step: rx.Var[dict[str, str]]) -> rx.Component:
+    """The value to paste, with a copy button."""
+    return rx.hstack(
+        rx.code(
+            step["value"], size="2", variant="soft", style={"word_break": "break-all"}, flex="1", padding="6px 8px"
+        ),
+        rx.icon_button(
+            rx.icon("copy", size=14),
+            variant="soft",
+            aria_label=t("channels.copy"),
+            on_click=[rx.set_clipboard(step["value"]), rx.toast.info(t("channels.copied"))],
+        ),
+        width="100%",
+        align="center",
     )
 
 

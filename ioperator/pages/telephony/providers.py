@@ -126,49 +126,33 @@ def details_link(card: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.link(t("telephony.setup.details"), size="1", on_click=TelephonyProvidersState.open_setup(card["slug"]))
 
 
+def setup_done(text_key: str, card: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.hstack(
+        rx.icon("circle-check", size=14, color=rx.color("green", 10), flex_shrink="0", margin_top="3px"),
+        rx.text(t(text_key), " ", details_link(card), size="1", color_scheme="gray"),
+        spacing="2",
+        align="start",
+    )
+
+
 def setup_line(card: rx.Var[dict[str, str]]) -> rx.Component:
     """How calls reach iOperator, for a connected provider."""
     return rx.match(
         card["setup"],
-        (
-            "auto",
-            rx.hstack(
-                rx.icon("circle-check", size=14, color=rx.color("green", 10)),
-                rx.text(t("telephony.setup.auto"), size="1", color_scheme="gray"),
-                rx.link(
-                    t("telephony.setup.details"), size="1", on_click=TelephonyProvidersState.open_setup(card["slug"])
-                ),
-                spacing="1",
-                align="center",
-                wrap="wrap",
-            ),
-        ),
-        (
-            "manual",
-            rx.hstack(
-                rx.icon("circle-check", size=14, color=rx.color("green", 10)),
-                rx.text(t("telephony.setup.manual"), size="1", color_scheme="gray"),
-                rx.link(
-                    t("telephony.setup.details"), size="1", on_click=TelephonyProvidersState.open_setup(card["slug"])
-                ),
-                spacing="1",
-                align="center",
-                wrap="wrap",
-            ),
-        ),
+        ("auto", setup_done("telephony.setup.auto", card)),
+        ("manual", setup_done("telephony.setup.manual", card)),
         (
             "pending",
             rx.callout(
-                rx.hstack(
-                    rx.text(t("telephony.setup.pending"), size="1"),
+                rx.text(
+                    t("telephony.setup.pending"),
+                    " ",
                     rx.link(
                         t("telephony.setup.show_steps"),
-                        size="1",
                         weight="medium",
                         on_click=TelephonyProvidersState.open_setup(card["slug"]),
                     ),
-                    spacing="2",
-                    wrap="wrap",
+                    size="1",
                 ),
                 icon="info",
                 color_scheme="amber",

@@ -70,3 +70,9 @@ def plural(key: str, count: int, lang: str) -> str:
 
 def member_names(session: Session, tenant: TenantContext) -> dict[int, str]:
     return {m.id or 0: m.name or m.email for m in team.list_members(session=session, tenant=tenant)}
+
+
+def label_of(number: PhoneNumber) -> str:
+    """The provider's name for a number, unless it only repeats the number (Twilio's default label)."""
+    digits = "".join(ch for ch in number.friendly_name if ch.isdigit())
+    return "" if digits and number.e164.lstrip("+").endswith(digits) else number.friendly_name

@@ -19,6 +19,7 @@ from ioperator.pages.telephony.numbers.rows import (
     PAGE_SIZE,
     ROUTE_FIELDS,
     NumberRow,
+    label_of,
     member_names,
     plural,
     provider_meta,
@@ -118,7 +119,7 @@ class NumbersState(rx.State):
         return NumberRow(
             id=str(number.id),
             display=format_phone(number.e164),
-            name=number.friendly_name,
+            name=label_of(number),
             type_label=translate(f"telephony.type.{kind}", lang),
             country=number.country,
             voice=number.voice,
@@ -236,7 +237,7 @@ class NumbersState(rx.State):
         display = format_phone(number.e164)
         self.route_id, self.route_number = number_id, display
         self.route_title = base._t("telephony.numbers.routing_title", number=display)
-        self.route_subtitle = " · ".join(x for x in (number.friendly_name, provider) if x)
+        self.route_subtitle = " · ".join(x for x in (label_of(number), provider) if x)
         self.route_inactive = not number.active
         self.route_not_pointed = number.active and not number.routed_here
         self.route_note = base._t("telephony.numbers.not_pointed_note", provider=provider)

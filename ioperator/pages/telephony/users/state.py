@@ -9,7 +9,7 @@ from reflex.event import EventSpec
 from ioperator import routes
 from ioperator.core.errors import NotAuthenticated, ServiceError
 from ioperator.core.i18n import translate
-from ioperator.pages.telephony.numbers import member_names, plural, route_label
+from ioperator.pages.telephony.numbers.rows import label_of, member_names, plural, route_label
 from ioperator.pages.telephony.users.rows import EDIT_FIELDS, NONE, VISIBLE_CHOICES, MemberRow, NumberChoice, _initials
 from ioperator.services import telephony_numbers, telephony_users
 from ioperator.services.validation import format_phone
@@ -87,7 +87,7 @@ class TelephonyUsersState(rx.State):
             NumberChoice(
                 id=str(n.id),
                 label=format_phone(n.e164),
-                name=n.friendly_name,
+                name=label_of(n),
                 note=""
                 if n.id in mine or telephony_numbers.route_of(n) == telephony_numbers.ROUTE_NONE
                 else route_label(n, names, base.lang),
