@@ -1,4 +1,4 @@
-"""Settings → API keys — state."""
+"""Settings → API keys: the page's state (list, create once-shown keys, revoke, activity)."""
 
 from __future__ import annotations
 

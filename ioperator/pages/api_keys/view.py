@@ -1,4 +1,4 @@
-"""Settings → API keys — view."""
+"""Settings → API keys: the page (keys table, endpoint and curl example, activity, dialogs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Telephony → Providers — state."""
+"""Telephony → Providers: the telephony actions (default, enable/disable, manual set-up, provisioning)."""
 
 from __future__ import annotations
 

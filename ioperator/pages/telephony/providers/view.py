@@ -1,4 +1,4 @@
-"""Telephony → Providers — view."""
+"""Telephony → Providers: provider cards, the set-up dialog and the page."""
 
 from __future__ import annotations
 
