@@ -2,18 +2,19 @@
 
 Starts the production build (tests/e2e/server.py) with `IOPERATOR_BENCH_ROUTES=true`, seeds a business through the
 services (restaurant prompt, custom variables, a Telegram channel, a YCLIENTS catalog synced from the fake, an API
-key), then drives three scenarios with `wrk` on loopback at `--connections` concurrent connections:
+key), then drives three scenarios with `wrk` on loopback at each of `--connections` concurrent connections:
 
 - `bare`: `GET /api/bench/bare`, the last served config body with no auth and no database work (the baseline);
 - `config 200`: `GET /api/v1/config` with `Authorization: Bearer <key>`;
 - `config 304`: the same with `If-None-Match: <its ETag>`.
 
-It prints requests/s, p50/p99 latency, errors, the statuses seen, the ratio of each config run to the bare one,
-and where the CPU went during each run (server processes, load generator, the rest: PostgreSQL, Redis). Setups:
-one worker on SQLite without Redis, then `--workers` granian workers with Redis on PostgreSQL. The per-key rate
-limiter still runs on every request (its limit is raised to 1000000/second so that it never refuses).
+It prints requests/s, p50/p99 latency, errors, the statuses wrk saw, the ratio of each config run to the bare one,
+and the cores used during each run by the server, the load generator, PostgreSQL + Redis and anything else. From the
+server's access log it adds the requests that started during a run and failed or took longer than 5 s (a stalled
+worker). Setups: one worker on SQLite without Redis, then `--workers` granian workers with Redis on PostgreSQL. The
+per-key rate limiter still runs on every request (its limit is raised to 1000000/second so that it never refuses).
 
-    .venv/bin/python bench/config_api.py [--setup single|multi|both] [--seconds 10] [--connections 64] [--json]
+    .venv/bin/python bench/config_api.py [--setup single|multi|both] [--connections 64[,32]] [--seconds 10] [--json]
 """
 
 from __future__ import annotations
@@ -65,10 +66,6 @@ VARIABLES = [
     ("group_bookings", "Groups of more than 8 guests book by phone, with a set menu", "Large groups"),
 ]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-# Server log lines worth reporting (the log is JSON lines, plus whatever Reflex and granian print).
-LOG_TROUBLE = re.compile(
-    r"^\[(ERROR|CRITICAL)\]|^[\w.]*(Error|Exception)\b.*:|database is locked|deadlock detected", re.IGNORECASE
-)
 
 # Counts the statuses each wrk thread saw and prints one JSON line at the end (wrk itself only counts >= 400).
 WRK_SCRIPT = r"""
@@ -171,6 +168,19 @@ def redis_reachable(url: str) -> str:
         return ""
     except Exception as exc:  # any client or network failure means: skip
         return f"{type(exc).__name__}: {exc}"
+
+
+def postgres_sessions(url: str) -> int | None:
+    """Connections PostgreSQL has accepted so far in the database (`pg_stat_database.sessions`, PostgreSQL 14+)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(sa.text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()"))
+            return int(value.scalar_one())
+    except Exception:  # an older server, or no permission: leave the figure out
+        return None
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -285,9 +295,13 @@ def touch_variable(seeded: Seeded, value: str) -> None:
 
 
 # --- CPU accounting ---------------------------------------------------------------------------------------------
-def group_cpu_seconds(pgid: int) -> tuple[float, int]:
-    """User + system CPU seconds of every live process in the process group, and how many there are."""
-    total, count = 0, 0
+DATA_SERVICES = ("postgres", "redis-server")
+
+
+def process_cpu_seconds(pgid: int) -> tuple[float, float, int]:
+    """CPU seconds of the processes in the server's process group, and of PostgreSQL's and Redis's processes
+    (with their reaped children); and how many server processes there are."""
+    server, services, count = 0, 0, 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -295,11 +309,17 @@ def group_cpu_seconds(pgid: int) -> tuple[float, int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()  # fields[0] is field 3 (state) of proc(5)
+        # utime + stime, plus cutime + cstime: the CPU of children that exited and were reaped (PostgreSQL forks a
+        # backend per connection; a pool that opens and closes connections shows up here)
+        ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
+            server += ticks
             count += 1
-    return total / CLK_TCK, count
+        elif name.startswith(DATA_SERVICES):
+            services += ticks
+    return server / CLK_TCK, services / CLK_TCK, count
 
 
 def system_cpu() -> tuple[float, float]:
@@ -310,32 +330,52 @@ def system_cpu() -> tuple[float, float]:
 
 
 class CpuMeter:
-    """CPU used during a run: the server's processes, the load generator, and the rest of the machine."""
+    """Cores used during a run: the server's processes, the load generator (wrk, or this process), PostgreSQL and
+    Redis, and the rest of the machine (other users)."""
 
     def __init__(self, server_pgid: int) -> None:
         self.pgid = server_pgid
 
-    def __enter__(self) -> CpuMeter:
-        self.server0, self.processes = group_cpu_seconds(self.pgid)
+    def _client(self) -> float:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         own = resource.getrusage(resource.RUSAGE_SELF)
-        self.client0 = children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime
+        return children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime
+
+    def __enter__(self) -> CpuMeter:
+        self.server0, self.services0, self.processes = process_cpu_seconds(self.pgid)
+        self.client0 = self._client()
         self.busy0, self.total0 = system_cpu()
         self.wall0 = time.monotonic()
         return self
 
     def __exit__(self, *exc: object) -> None:
         wall = time.monotonic() - self.wall0
-        server, _ = group_cpu_seconds(self.pgid)
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        client = children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime - self.client0
+        server, services, _ = process_cpu_seconds(self.pgid)
+        client = self._client() - self.client0
         busy, total = system_cpu()
         cores = os.cpu_count() or 1
         self.server_cores = (server - self.server0) / wall
+        self.services_cores = (services - self.services0) / wall
         self.client_cores = client / wall
         self.busy_cores = (busy - self.busy0) / (total - self.total0) * cores if total > self.total0 else 0.0
-        self.other_cores = max(0.0, self.busy_cores - self.server_cores - self.client_cores)
+        self.other_cores = max(0.0, self.busy_cores - self.server_cores - self.client_cores - self.services_cores)
+
+
+def background_cores(server_pgid: int, seconds: float = 1.0) -> float:
+    """Cores busy with other work than the server's, PostgreSQL's and Redis's while nothing is sent."""
+    with CpuMeter(server_pgid) as meter:
+        time.sleep(seconds)
+    return meter.other_cores
+
+
+def wait_for_quiet(server_pgid: int, limit: float) -> float:
+    """Wait up to `limit` seconds for other users of the machine to leave it under 0.2 cores; returns their share."""
+    deadline = time.monotonic() + limit
+    while True:
+        share = background_cores(server_pgid)
+        if share < 0.2 or time.monotonic() >= deadline:
+            return share
+        time.sleep(2)
 
 
 # --- the load ---------------------------------------------------------------------------------------------------
@@ -453,37 +493,73 @@ def prime_workers(base: str, auth: dict[str, str], tries: int = 40) -> int:
     return misses
 
 
-def wait_until_responsive(base: str, limit: float = 180) -> float:
-    """Seconds until `/api/health` answers within 2 s (a stalled server first works off what it queued)."""
+def wait_until_responsive(base: str, auth: dict[str, str], limit: float = 240) -> float:
+    """Seconds until the config and the health check each answer within 2 s (a stalled server first works off
+    what it queued: requests whose client has gone are still served)."""
     start = time.monotonic()
     while time.monotonic() - start < limit:
         try:
-            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                break
+            with httpx.Client(base_url=base, timeout=2) as client:
+                if (
+                    client.get("/api/v1/config", headers=auth).status_code == 200
+                    and client.get("/api/health").status_code == 200
+                ):
+                    break
         except httpx.HTTPError:
             pass
         time.sleep(1)
     return time.monotonic() - start
 
 
-def log_errors(path: Path, offset: int) -> tuple[int, Counter[str]]:
-    """Error lines written to the server log since `offset`, grouped by their exception: (new offset, counts)."""
-    found: Counter[str] = Counter()
-    with path.open("rb") as log:
-        log.seek(offset)
-        data = log.read()
-    for raw in data.decode(errors="replace").splitlines():
+def wait_for_log_quiet(path: Path, not_before: float, limit: float = 300) -> None:
+    """Wait until `not_before` (a wall-clock time) and until the server log has not grown for 5 s: requests stuck
+    in a stalled worker end, with an error, only when the database pool gives up on them (30 s)."""
+    deadline = time.time() + limit
+    size, since = -1, time.monotonic()
+    while time.time() < deadline:
+        now_size = path.stat().st_size
+        if now_size != size:
+            size, since = now_size, time.monotonic()
+        if time.time() >= not_before and time.monotonic() - since >= 5:
+            return
+        time.sleep(1)
+
+
+def server_side(path: Path, windows: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    """For each (start, end) wall-clock window: the statuses, slowest duration and errors (by exception) of the
+    requests the server's access log says started in it (a request's start is its log time minus its duration)."""
+    access: list[tuple[float, int, float, str]] = []  # (start, status, duration ms, request id)
+    failures: dict[str, str] = {}  # request id -> the exception's last line
+    for raw in path.read_text(errors="replace").splitlines():
         try:
             record = json.loads(raw)
         except ValueError:
-            record = None
-        if isinstance(record, dict):
-            if str(record.get("level", "")).upper() in ("ERROR", "CRITICAL"):
-                tail = [t for t in str(record.get("exc_info") or "").splitlines() if t.strip()]
-                found[(tail[-1] if tail else str(record.get("message", "")))[:200]] += 1
-        elif LOG_TROUBLE.search(raw):
-            found[raw.strip()[:200]] += 1
-    return offset + len(data), found
+            continue
+        if not isinstance(record, dict):
+            continue
+        if record.get("logger") == "ioperator.access" and "duration_ms" in record:
+            try:
+                end = datetime.strptime(str(record["time"]), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            except ValueError:
+                continue
+            duration = float(record["duration_ms"])
+            access.append((end - duration / 1000, int(record["status"]), duration, str(record.get("request_id"))))
+        elif str(record.get("level", "")).upper() in ("ERROR", "CRITICAL"):
+            tail = [t for t in str(record.get("exc_info") or "").splitlines() if t.strip()]
+            failures[str(record.get("request_id"))] = (tail[-1] if tail else str(record.get("message", "")))[:200]
+    found = []
+    for start, end in windows:
+        inside = [a for a in access if start <= a[0] < end]
+        statuses = Counter(str(a[1]) for a in inside)
+        errors = Counter(failures[a[3]] for a in inside if a[3] in failures)
+        found.append(
+            {
+                "statuses": dict(sorted(statuses.items())),
+                "slowest_ms": round(max((a[2] for a in inside), default=0.0), 1),
+                "errors": dict(errors.most_common(5)),
+            }
+        )
+    return found
 
 
 def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, script: Path | None) -> dict:
@@ -529,61 +605,86 @@ def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, 
         }
 
         runs: list[dict[str, Any]] = []
-        offset = app.log_path.stat().st_size
+        windows: list[tuple[float, float]] = []
         scenarios = [
             Scenario("bare", "/api/bench/bare", {}, 200),
             Scenario("config 200", "/api/v1/config", auth, 200),
             Scenario("config 304", "/api/v1/config", auth, 304),
         ]
-        for connections in args.connections:
-            for scenario in scenarios:
-                drained = wait_until_responsive(base)
-                fit_in_this_minute(args.warmup + args.seconds + 1.5)
-                headers = dict(scenario.headers)
-                with httpx.Client(base_url=base, timeout=30) as client:
-                    # One request alone first: it does this minute's rebuild and any due `last_used_at` write
-                    # (once a minute per key), so that they do not fall on a burst of the run.
-                    alone = client.get(scenario.path, headers=headers)
-                    if scenario.expected == 304:
-                        headers["If-None-Match"] = alone.headers["etag"]
-                        check = client.get(scenario.path, headers=headers)
-                        if check.status_code != 304 or check.content:
-                            raise RuntimeError(f"If-None-Match answered {check.status_code}, {len(check.content)} B")
-                print(
-                    f"[{setup.name}] {scenario.name} x{connections}: {args.warmup:g} s warm-up, {args.seconds:g} s...",
-                    file=sys.stderr,
-                )
-                load(base + scenario.path, headers, args.warmup, connections, args, script)
-                offset, _ = log_errors(app.log_path, offset)  # errors of the warm-up are not the run's
-                with CpuMeter(app.process.pid) as cpu:
-                    figures = load(base + scenario.path, headers, args.seconds, connections, args, script)
-                time.sleep(0.5)  # let the access log catch up
-                offset, server_errors = log_errors(app.log_path, offset)
-                unexpected = sum(n for code, n in figures["statuses"].items() if int(code) != scenario.expected)
-                figures.update(
-                    {
-                        "scenario": scenario.name,
-                        "connections": connections,
-                        "expected_status": scenario.expected,
-                        "unexpected_statuses": unexpected,
-                        "errors": unexpected + sum(figures["socket_errors"].values()),
-                        "server_errors": dict(server_errors.most_common(5)),
-                        "waited_for_server_s": round(drained, 1),
-                        "server_cores": round(cpu.server_cores, 2),
-                        "client_cores": round(cpu.client_cores, 2),
-                        "other_cores": round(cpu.other_cores, 2),
-                        "busy_cores": round(cpu.busy_cores, 2),
-                        "server_processes": cpu.processes,
-                    }
-                )
-                runs.append(figures)
+        plan = [(n, c, sc) for n in range(1, args.repeat + 1) for c in args.connections for sc in scenarios]
+        for round_, connections, scenario in plan:
+            # A stalled server answers the queued requests (whose clients have gone) before anything new.
+            waited = wait_until_responsive(base, auth)
+            background = wait_for_quiet(app.process.pid, args.wait_quiet)
+            fit_in_this_minute(args.warmup + args.seconds + 1.5)
+            headers = dict(scenario.headers)
+            with httpx.Client(base_url=base, timeout=120) as client:
+                # One request alone first: it does this minute's rebuild and any due `last_used_at` write
+                # (once a minute per key), so that they do not fall on a burst of the run.
+                alone = client.get(scenario.path, headers=headers)
+                if scenario.expected == 304:
+                    headers["If-None-Match"] = alone.headers["etag"]
+                    check = client.get(scenario.path, headers=headers)
+                    if check.status_code != 304 or check.content:
+                        raise RuntimeError(f"If-None-Match answered {check.status_code}, {len(check.content)} B")
+            print(
+                f"[{setup.name}] round {round_}: {scenario.name} x{connections}: {args.warmup:g} s warm-up, "
+                f"{args.seconds:g} s...",
+                file=sys.stderr,
+            )
+            warm_start = time.time()
+            load(base + scenario.path, headers, args.warmup, connections, args, script)
+            run_start = time.time()
+            sessions = postgres_sessions(app.database_url) if setup.database == "postgres" else None
+            with CpuMeter(app.process.pid) as cpu:
+                figures = load(base + scenario.path, headers, args.seconds, connections, args, script)
+            if sessions is not None:
+                after = postgres_sessions(app.database_url)
+                figures["postgres_connections_opened"] = None if after is None else after - sessions - 1
+            windows += [(warm_start, run_start), (run_start, time.time())]
+            unexpected = sum(n for code, n in figures["statuses"].items() if int(code) != scenario.expected)
+            figures.update(
+                {
+                    "round": round_,
+                    "scenario": scenario.name,
+                    "connections": connections,
+                    "expected_status": scenario.expected,
+                    "unexpected_statuses": unexpected,
+                    "waited_for_server_before_s": round(waited, 1),
+                    "server_cores": round(cpu.server_cores, 2),
+                    "client_cores": round(cpu.client_cores, 2),
+                    "db_redis_cores": round(cpu.services_cores, 2),
+                    "other_cores": round(cpu.other_cores, 2),
+                    "busy_cores": round(cpu.busy_cores, 2),
+                    "background_cores_before": round(background, 2),
+                    "server_processes": cpu.processes,
+                }
+            )
+            runs.append(figures)
+        print(f"[{setup.name}] waiting for requests still in the server to end...", file=sys.stderr)
+        wait_for_log_quiet(app.log_path, windows[-1][1] + 35)
+        sides = server_side(app.log_path, windows)
         log_lines = sum(1 for _ in app.log_path.open("rb"))
 
-    for figures in runs:
-        bare_rps = next(
-            r["rps"] for r in runs if r["scenario"] == "bare" and r["connections"] == figures["connections"]
+    for figures, warm, side in zip(runs, sides[::2], sides[1::2], strict=True):
+        server_failures = sum(n for code, n in side["statuses"].items() if int(code) >= 500)
+        # Stalled: requests that took longer than wrk waits (5 s), or none answered at all.
+        stalled = figures["requests"] == 0 or side["slowest_ms"] > 5000
+        figures.update(
+            {
+                "server_statuses": side["statuses"],
+                "server_slowest_ms": side["slowest_ms"],
+                "server_errors": side["errors"],
+                "server_failures": server_failures,
+                "warmup_server_failures": sum(n for code, n in warm["statuses"].items() if int(code) >= 500),
+                "stalled": stalled,
+                "errors": figures["unexpected_statuses"] + sum(figures["socket_errors"].values()) + server_failures,
+            }
         )
-        figures["ratio_to_bare"] = round(figures["rps"] / bare_rps, 3) if bare_rps else None
+    bare_rps = {(r["round"], r["connections"]): r["rps"] for r in runs if r["scenario"] == "bare"}
+    for figures in runs:
+        bare = bare_rps[figures["round"], figures["connections"]]
+        figures["ratio_to_bare"] = round(figures["rps"] / bare, 3) if bare else None
         for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "max_ms", "mb_per_s"):
             figures[key] = round(figures[key], 2)
     return {
@@ -595,6 +696,7 @@ def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, 
         "services": seeded.services,
         "staff": seeded.staff,
         "checks": checks,
+        "summary": summarize(runs),
         "runs": runs,
         "server_log": str(app.log_path),
         "server_log_lines": log_lines,
@@ -602,6 +704,38 @@ def run_setup(setup: Setup, database_url: str | None, args: argparse.Namespace, 
 
 
 # --- the report -------------------------------------------------------------------------------------------------
+def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (connections, scenario): the medians over the rounds, the range of req/s, and the errors added up."""
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for r in runs:
+        groups.setdefault((r["connections"], r["scenario"]), []).append(r)
+    rows = []
+    for (connections, scenario), group in groups.items():
+        statuses: Counter[str] = Counter()
+        for r in group:
+            statuses.update(r["statuses"])
+        row: dict[str, Any] = {
+            "connections": connections,
+            "scenario": scenario,
+            "rounds": len(group),
+            "rps_min": min(r["rps"] for r in group),
+            "rps_max": max(r["rps"] for r in group),
+            "errors": sum(r["errors"] for r in group),
+            "stalled_rounds": sum(r["stalled"] for r in group),
+            "statuses": dict(sorted(statuses.items())),
+        }
+        for key in ("rps", "p50_ms", "p99_ms", "server_cores", "client_cores", "db_redis_cores", "other_cores"):
+            row[key] = round(statistics.median(r[key] for r in group), 2)
+        opened = [r["postgres_connections_opened"] for r in group if r.get("postgres_connections_opened") is not None]
+        if opened:
+            row["postgres_connections_opened"] = round(statistics.median(opened))
+        rows.append(row)
+    bare = {row["connections"]: row["rps"] for row in rows if row["scenario"] == "bare"}
+    for row in rows:
+        row["ratio_to_bare"] = round(row["rps"] / bare[row["connections"]], 3) if bare.get(row["connections"]) else None
+    return rows
+
+
 def print_report(reports: list[dict[str, Any]], notes: dict[str, str], args: argparse.Namespace, tool: str) -> None:
     cores = os.cpu_count() or 1
     print(
@@ -620,22 +754,45 @@ def print_report(reports: list[dict[str, Any]], notes: dict[str, str], args: arg
             f"  one request alone: config {c['cached_fetch_ms']} ms (first {c['first_fetch_ms']} ms, rebuilt after a "
             f"change {c['rebuild_fetch_ms']} ms), bare {c['bare_fetch_ms']} ms"
         )
+        rounds = max((r["round"] for r in report["runs"]), default=1)
+        if rounds > 1:
+            print(f"  medians of {rounds} rounds (req/s: median, and min-max)")
         print(
             f"  {'scenario':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}   "
-            f"{'CPU cores: server/client/other':<32}statuses"
+            f"{'cores: server/client/db+redis/other':<37}{'req/s range' if rounds > 1 else 'statuses'}"
         )
-        for r in report["runs"]:
-            ratio = "-" if r["scenario"] == "bare" else f"{r['ratio_to_bare']:.2f}"
-            statuses = ", ".join(f"{code}: {n}" for code, n in r["statuses"].items()) or "none"
-            cpu = f"{r['server_cores']:.2f} / {r['client_cores']:.2f} / {r['other_cores']:.2f}"
+        for row in report["summary"]:
+            ratio = "-" if row["scenario"] == "bare" else f"{row['ratio_to_bare']:.2f}"
+            cpu = "/".join(f"{row[k]:.2f}" for k in ("server_cores", "client_cores", "db_redis_cores", "other_cores"))
+            statuses = ", ".join(f"{code}: {n}" for code, n in row["statuses"].items()) or "none"
+            last = f"{row['rps_min']:.0f}-{row['rps_max']:.0f}" if rounds > 1 else statuses
             print(
-                f"  {r['scenario']:<12}{r['connections']:>6}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
-                f"{r['errors']:>8}{ratio:>9}   {cpu:<32}{statuses}"
+                f"  {row['scenario']:<12}{row['connections']:>6}{row['rps']:>10.1f}{row['p50_ms']:>9.2f}"
+                f"{row['p99_ms']:>9.2f}{row['errors']:>8}{ratio:>9}   {cpu:<37}{last}"
             )
+        opened = [row for row in report["summary"] if "postgres_connections_opened" in row]
+        if opened:
+            print(
+                "  PostgreSQL connections opened during a run (median): "
+                + ", ".join(
+                    f"{row['scenario']} x{row['connections']}: {row['postgres_connections_opened']}" for row in opened
+                )
+            )
+        for r in report["runs"]:
+            name = f"  {'round ' + str(r['round']) + ': ' if rounds > 1 else ''}{r['scenario']} x{r['connections']}: "
+            if r["stalled"]:
+                print(
+                    f"{name}STALLED: {r['requests']} responses in the run; the server saw requests of up to "
+                    f"{r['server_slowest_ms'] / 1000:.1f} s and answered {r['server_failures']} with 5xx "
+                    f"(server-side statuses {r['server_statuses']})"
+                )
             for line, n in r["server_errors"].items():
-                print(f"  {'':<12}{n:>6} x server error: {line}")
-            if r["waited_for_server_s"] > 2:
-                print(f"  {'':<12}(waited {r['waited_for_server_s']:.0f} s for the server to answer before this run)")
+                print(f"{name}{n} x server error: {line}")
+            if max(r["background_cores_before"], r["other_cores"]) > 0.25:
+                print(
+                    f"{name}other work on the machine: {r['background_cores_before']:.2f} cores just before the run, "
+                    f"{r['other_cores']:.2f} during it"
+                )
     for name, why in notes.items():
         print(f"\n{name}: {why}")
 
@@ -644,6 +801,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setup", choices=["single", "multi", "both"], default="both", help="default both")
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per run (default 10)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every run; medians reported (default 1)")
     parser.add_argument("--warmup", type=float, default=2, help="uncounted seconds before each run (default 2)")
     parser.add_argument(
         "--connections", default="64", help="concurrent connections, or a comma-separated list: 64,32 (default 64)"
@@ -656,6 +814,12 @@ def main() -> None:
     parser.add_argument("--redis-url", default=REDIS_URL, help=f"for the several-worker setup (default {REDIS_URL})")
     parser.add_argument("--services", type=int, default=200, help="CRM catalog services (default 200; 0: no CRM)")
     parser.add_argument("--staff", type=int, default=20, help="CRM catalog staff (default 20)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        help="before each run, wait up to this many seconds for other work on the machine to stop (default 0)",
+    )
     parser.add_argument("--python-client", action="store_true", help="use the Python load generator, not wrk")
     parser.add_argument("--log-dir", help="where the server logs are kept (default: a new temporary directory)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -93,9 +93,11 @@ def _reset_login_throttle() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _reset_api_limits_and_config_cache() -> Iterator[None]:
     """Rolled-back tests reuse row ids: no cached configuration or request counter may outlive a test."""
-    from ioperator.services import api_rate_limit, bot_config
+    from ioperator.services import api_keys, api_rate_limit, bot_config
 
     api_rate_limit.reset()
     bot_config.forget()
+    api_keys._marked_here.clear()
     yield
     bot_config.forget()
+    api_keys._marked_here.clear()

@@ -11,7 +11,7 @@ router = APIRouter(prefix="/api/bench", include_in_schema=False)
 
 
 @router.get("/bare")
-def bare() -> Response:
+async def bare() -> Response:
     """The same bytes `GET /api/v1/config` served last, with no auth and no database work."""
     body = bot_config.last_served_body()
     if body is None:

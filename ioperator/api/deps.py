@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,6 +21,16 @@ def db_session() -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(db_session)]
+
+
+async def loop_db_session() -> AsyncIterator[Session]:
+    """The same, opened and closed on the event loop: for routes that must not hop between threadpool calls while
+    holding a pooled connection (with more requests in flight than pool + threads, such hops can deadlock)."""
+    with session_scope() as session:
+        yield session
+
+
+LoopDbSession = Annotated[Session, Depends(loop_db_session)]
 
 
 def signed_in(request: Request, session: DbSession) -> auth_sessions.SignedIn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +33,9 @@ _SECRET_LENGTH = 32
 _KEY_RE = re.compile(rf"^iop_([A-Za-z0-9]{{{_PUBLIC_ID_LENGTH}}})_([A-Za-z0-9]{{{_SECRET_LENGTH}}})$")
 NAME_MAX_LENGTH = 80
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# key id -> when this worker last recorded a use (monotonic seconds): the requests in flight at the minute's turn
+# all hold an old `last_used_at`, and would each try the UPDATE.
+_marked_here: dict[int, float] = {}
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,9 @@ def mark_used(*, session: Session, auth: KeyAuth, fetched_config: bool) -> bool:
     Returns True when this request wrote it; a config fetch then also goes into the audit log.
     """
     now = utcnow()
+    marked = _marked_here.get(auth.key_id)
+    if marked is not None and time.monotonic() - marked < LAST_USED_RESOLUTION.total_seconds():
+        return False  # this worker wrote it within the minute; the snapshot in `auth` may predate that write
     if auth.last_used_at is not None:
         last = auth.last_used_at if auth.last_used_at.tzinfo else auth.last_used_at.replace(tzinfo=UTC)
         if now - last < LAST_USED_RESOLUTION:
@@ -179,6 +186,7 @@ def mark_used(*, session: Session, auth: KeyAuth, fetched_config: bool) -> bool:
         .where(sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < cutoff))
         .values(last_used_at=now)
     )
+    _marked_here[auth.key_id] = time.monotonic()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     if fetched_config:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from ioperator.api import build_api
-from ioperator.api.deps import db_session
+from ioperator.api.deps import db_session, loop_db_session
 from ioperator.core.observability import ObservabilityMiddleware
 from tests.factories import PASSWORD
 
@@ -22,7 +22,12 @@ def client(db: Session) -> Iterator[TestClient]:
         yield db
         db.flush()
 
+    async def _test_loop_session() -> AsyncIterator[Session]:
+        yield db
+        db.flush()
+
     api.dependency_overrides[db_session] = _test_session
+    api.dependency_overrides[loop_db_session] = _test_loop_session
     with TestClient(ObservabilityMiddleware(api), base_url="http://localhost:3000") as test_client:
         yield test_client
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ioperator.api.deps import DbSession
+from ioperator.api.deps import LoopDbSession as DbSession
 from ioperator.api.keyauth import ApiKeyAuth
 from ioperator.api.v1 import schemas_bot as doc
 from ioperator.core.errors import NotFound
@@ -36,7 +36,7 @@ _CONFIG_RESPONSES: dict[int | str, dict[str, object]] = {
     response_class=Response,
     responses=_CONFIG_RESPONSES,
 )
-def get_config(request: Request, auth: ApiKeyAuth, session: DbSession) -> Response:
+async def get_config(request: Request, auth: ApiKeyAuth, session: DbSession) -> Response:
     rendered = bot_config.current(session=session, tenant=auth.tenant)
     api_keys.mark_used(session=session, auth=auth, fetched_config=True)
     headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
@@ -52,7 +52,7 @@ def get_config(request: Request, auth: ApiKeyAuth, session: DbSession) -> Respon
     response_model=doc.CatalogOut,
     responses={**doc.AUTH_ERRORS, 409: doc.PROVIDER_ERRORS[409]},
 )
-def get_catalog(auth: ApiKeyAuth, session: DbSession) -> doc.CatalogOut:
+async def get_catalog(auth: ApiKeyAuth, session: DbSession) -> doc.CatalogOut:
     api_keys.mark_used(session=session, auth=auth, fetched_config=False)
     crm, services, staff = bookings.catalog(session=session, tenant=auth.tenant)
     return doc.CatalogOut(
