@@ -125,9 +125,6 @@ def _adapter(*, session: Session, tenant: TenantContext) -> tuple[Integration, C
     crm = connected_crm(session=session, tenant=tenant)
     adapter = integrations.build_adapter(crm)
     assert isinstance(adapter, CrmAdapter)
-    # Nothing is written here: end the read transaction so no pooled connection is held while the CRM answers
-    # (the Bot API runs on the event loop, where waiting for a connection would stall every request).
-    session.commit()
     return crm, adapter
 
 
